@@ -1,0 +1,113 @@
+#pragma once
+// A fully connected layer k: a(k) = W(k) h(k-1) + b(k), h(k) = g(a(k)).
+//
+// One sample per column: h(k-1) is H_(k-1) x B, a(k) and h(k) are H_k x B.
+#include <Eigen/Core>
+#include <concepts>
+#include <string>
+#include <type_traits>
+
+#include "../activations/activation.hpp"
+#include "../activations/identity.hpp"
+#include "../detail/workspace.hpp"
+#include "../error.hpp"
+#include "../initializers/default_initializer.hpp"
+#include "../initializers/initializer.hpp"
+
+namespace descent {
+
+template <Activation Act, std::floating_point Scalar = float,
+          Initializer Init = default_initializer_t<Act>>
+class Dense {
+public:
+    using scalar_type = Scalar;
+    using activation = Act;
+    using initializer = Init;
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+    // The same layer over another scalar type (the gradient checker works in double).
+    template <std::floating_point T>
+    using rebind = Dense<Act, T, Init>;
+
+    // requires: inputs > 0, outputs > 0; throws argument_error otherwise.
+    Dense(Eigen::Index inputs, Eigen::Index outputs) : inputs_(inputs), outputs_(outputs) {
+        if (inputs <= 0 || outputs <= 0)
+            throw argument_error("Dense layer needs positive sizes, got " + std::to_string(inputs) +
+                                 " inputs and " + std::to_string(outputs) + " outputs");
+    }
+
+    Eigen::Index inputs() const { return inputs_; }
+    Eigen::Index outputs() const { return outputs_; }
+    // W(k) then b(k), in this order in the network's buffer.
+    Eigen::Index parameter_count() const { return outputs_ * inputs_ + outputs_; }
+
+    // Points the layer at its slice of the network's parameter and gradient buffers.
+    void bind(Scalar* parameters, Scalar* gradients) {
+        theta_ = parameters;
+        grad_ = gradients;
+    }
+
+    Eigen::Map<Matrix> W() { return {theta_, outputs_, inputs_}; }
+    Eigen::Map<const Matrix> W() const { return {theta_, outputs_, inputs_}; }
+    Eigen::Map<Vector> b() { return {theta_ + outputs_ * inputs_, outputs_}; }
+    Eigen::Map<const Vector> b() const { return {theta_ + outputs_ * inputs_, outputs_}; }
+    Eigen::Map<const Matrix> grad_W() const { return {grad_, outputs_, inputs_}; }
+    Eigen::Map<const Vector> grad_b() const { return {grad_ + outputs_ * inputs_, outputs_}; }
+
+    // Biases 0; weights from the initializer, drawn from the caller's engine.
+    void initialize(Engine& engine) {
+        Init::fill(W(), engine);
+        b().setZero();
+    }
+
+    // h(k) = g(W(k) h(k-1) + b(k)) for a batch h(k-1) of H_(k-1) x B.
+    Eigen::Map<const Matrix> forward(const Eigen::Ref<const Matrix>& h_prev) {
+        auto a = a_.shape(outputs_, h_prev.cols());
+        a.noalias() = W() * h_prev;
+        a.colwise() += b();
+        if constexpr (!is_identity) h_.shape(outputs_, h_prev.cols()).array() = Act::value(a.array());
+        return output();
+    }
+
+    // h(k) of the last forward pass (a(k) itself for the identity).
+    Eigen::Map<const Matrix> output() const {
+        if constexpr (is_identity) return a_.cview();
+        else return h_.cview();
+    }
+
+    // Given ∇h(k) l (H_k x B), of the same batch as the last forward pass:
+    //   ∇a(k) = ∇h(k) ⊙ g'(a(k))
+    //   ∇W(k) = ∇a(k) h(k-1)ᵀ,  ∇b(k) = Σ_batch ∇a(k)
+    //   ∇h(k-1) = W(k)ᵀ ∇a(k), only when propagate (layer 1 has nobody to pass it to).
+    // Returns ∇h(k-1); meaningless when !propagate.
+    Eigen::Map<const Matrix> backward(const Eigen::Ref<const Matrix>& h_prev,
+                                      const Eigen::Ref<const Matrix>& grad_h, bool propagate) {
+        const Eigen::Index batch = grad_h.cols();
+        Eigen::Map<Matrix> grad_W(grad_, outputs_, inputs_);
+        Eigen::Map<Vector> grad_b(grad_ + outputs_ * inputs_, outputs_);
+        auto backward_from = [&](const auto& grad_a) {
+            grad_W.noalias() = grad_a * h_prev.transpose();
+            grad_b.noalias() = grad_a.rowwise().sum();
+            if (propagate) grad_input_.shape(inputs_, batch).noalias() = W().transpose() * grad_a;
+        };
+        if constexpr (is_identity) {
+            backward_from(grad_h);  // g' = 1: ∇a(k) = ∇h(k), no copy
+        } else {
+            auto grad_a = grad_a_.shape(outputs_, batch);
+            grad_a.array() = grad_h.array() * Act::derivative(a_.view().array(), h_.view().array());
+            backward_from(grad_a);
+        }
+        return grad_input_.cview();
+    }
+
+private:
+    static constexpr bool is_identity = std::is_same_v<Act, Identity>;
+
+    Eigen::Index inputs_;
+    Eigen::Index outputs_;
+    Scalar* theta_ = nullptr;
+    Scalar* grad_ = nullptr;
+    detail::Workspace<Scalar> a_, h_, grad_a_, grad_input_;
+};
+
+}  // namespace descent

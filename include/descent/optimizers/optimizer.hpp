@@ -1,0 +1,15 @@
+#pragma once
+// The Optimizer concept: one step θ ← θ + αΔ on a batch, returning the batch's
+// objective l + λΩ before the step.
+#include <Eigen/Core>
+#include <concepts>
+#include <span>
+
+namespace descent {
+
+template <class O, class Net>
+concept Optimizer = requires(O& optimizer, Net& net, const typename Net::Matrix& x, std::span<const int> labels) {
+    { optimizer.step(net, x, labels) } -> std::convertible_to<double>;
+};
+
+}  // namespace descent

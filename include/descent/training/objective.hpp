@@ -1,0 +1,53 @@
+#pragma once
+// The regularised training objective of one batch: l + λΩ(θ), with Ω summed
+// over the weight matrices W(k) only, never over the biases b(k).
+#include <Eigen/Core>
+#include <span>
+#include <utility>
+
+#include "../error.hpp"
+#include "../regularizers/regularizer.hpp"
+
+namespace descent {
+
+// λ Σ_k Ω(W(k)).
+template <class Net, Regularizer Omega>
+double penalty(const Net& net, const Omega& omega, double lambda) {
+    if (lambda == 0) return 0.0;
+    double sum = 0;
+    const auto theta = net.parameters();
+    for (const auto& block : net.parameter_blocks())
+        if (block.is_weight) sum += omega.value(theta.segment(block.offset, block.size()));
+    return lambda * sum;
+}
+
+// Adds λ∇Ω(W(k)) to the gradient of every weight block: net.gradient() becomes
+// ∇θ (l + λΩ).
+template <class Net, Regularizer Omega>
+void add_penalty_gradient(Net& net, const Omega& omega, double lambda) {
+    if (lambda == 0) return;
+    const auto theta = std::as_const(net).parameters();
+    auto grad = net.gradient();
+    for (const auto& block : net.parameter_blocks())
+        if (block.is_weight)
+            omega.add_gradient(theta.segment(block.offset, block.size()), lambda,
+                               grad.segment(block.offset, block.size()));
+}
+
+// net.gradient() = ∇θ (l + λΩ) over the batch; returns l + λΩ. θ is unchanged.
+template <class Net, Regularizer Omega>
+double objective_gradient(Net& net, const Eigen::Ref<const typename Net::Matrix>& x,
+                          std::span<const int> labels, const Omega& omega, double lambda) {
+    const double l = static_cast<double>(net.compute_gradient(x, labels));
+    add_penalty_gradient(net, omega, lambda);
+    return l + penalty(net, omega, lambda);
+}
+
+// l + λΩ over the batch, without touching the gradient.
+template <class Net, Regularizer Omega>
+double objective(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels,
+                 const Omega& omega, double lambda) {
+    return static_cast<double>(net.loss(x, labels)) + penalty(net, omega, lambda);
+}
+
+}  // namespace descent
