@@ -37,9 +37,12 @@ struct ParameterBlock {
     Eigen::Index size() const { return rows * cols; }
 };
 
-template <Layer... Layers>
+// Layers are checked by static_assert rather than in the template head, so that
+// a type that is not a Layer is reported with the member it lacks.
+template <class... Layers>
 class Mlp {
     static_assert(sizeof...(Layers) >= 1, "descent::Mlp needs at least one layer");
+    static_assert((detail::diagnose_layer<Layers>() && ...));
     using First = std::tuple_element_t<0, std::tuple<Layers...>>;
     using Last = std::tuple_element_t<sizeof...(Layers) - 1, std::tuple<Layers...>>;
 

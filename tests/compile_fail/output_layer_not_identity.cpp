@@ -1,0 +1,14 @@
+// Must not compile: the loss applies softmax itself and takes its gradient at
+// a(L+1), so the output layer's activation must be the identity.
+#include <descent/descent.hpp>
+
+#ifdef DESCENT_COMPILE_FAIL_CONTROL
+using Output = descent::Dense<descent::Identity, double>;
+#else
+using Output = descent::Dense<descent::Sigmoid, double>;
+#endif
+
+int main() {
+    descent::Mlp<descent::Dense<descent::Tanh, double>, Output> net({2, 3, 2});
+    return static_cast<int>(net.classes()) - 2;
+}
