@@ -37,4 +37,59 @@ public:
     using error::error;
 };
 
+// The operating system refused a file: missing, unreadable, not writable, a
+// directory where a file was expected. The message names the path and errno's text.
+class io_error : public error {
+public:
+    using error::error;
+};
+
+// A data file (IDX, CSV) whose content breaks its format: a wrong magic number,
+// a truncated payload, a ragged row, a label out of range. The message names
+// the file and the place in it.
+class data_error : public error {
+public:
+    using error::error;
+};
+
+// What load() found wrong with a model file (io/model_file.hpp). One class per
+// cause, because each asks for a different fix: find the right file, retrain,
+// upgrade descent, build the right network, pick the right scalar type.
+class model_file_error : public error {
+public:
+    using error::error;
+};
+
+// Not a descent model file at all: the magic number is wrong.
+class not_a_model_file_error : public model_file_error {
+public:
+    using model_file_error::model_file_error;
+};
+
+// A descent model file damaged after it was written: the checksum or the sizes
+// do not add up (a truncated copy, a flipped bit, bytes appended).
+class corrupt_model_file_error : public model_file_error {
+public:
+    using model_file_error::model_file_error;
+};
+
+// A model file in a newer format version than this descent reads.
+class model_version_error : public model_file_error {
+public:
+    using model_file_error::model_file_error;
+};
+
+// A sound model file of another architecture than the network it is loaded into.
+class architecture_mismatch_error : public model_file_error {
+public:
+    using model_file_error::model_file_error;
+};
+
+// A sound model file whose parameters are of another scalar type (float, double)
+// than the network's.
+class scalar_type_mismatch_error : public model_file_error {
+public:
+    using model_file_error::model_file_error;
+};
+
 }  // namespace descent
