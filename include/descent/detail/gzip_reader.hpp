@@ -1,0 +1,84 @@
+#pragma once
+// Sequential reads through zlib's gz* interface: a .gz file is inflated on the
+// fly and a plain file is read as it is, so a data set needs no unpacking.
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <system_error>
+
+#include "../error.hpp"
+#include "file.hpp"
+
+namespace descent::detail {
+
+class GzipReader {
+public:
+    // throws: io_error naming the path and errno's text.
+    explicit GzipReader(const std::filesystem::path& path) : path_(path.string()) {
+        errno = 0;
+        file_ = gzopen(path_.c_str(), "rb");
+        if (!file_) {
+            if (errno == 0) throw std::bad_alloc();  // zlib's only other reason
+            throw io_error("cannot open " + path_ + ": " + errno_text(errno));
+        }
+        gzbuffer(file_, 1u << 17);  // larger than the default 8 KiB: fewer system calls
+    }
+    ~GzipReader() { gzclose(file_); }
+    GzipReader(const GzipReader&) = delete;
+    GzipReader& operator=(const GzipReader&) = delete;
+
+    const std::string& path() const { return path_; }
+
+    // At least as many bytes as the file can yield in all, or 0 when unknown
+    // (not a regular file): a plain file yields its size, and deflate expands
+    // at most 1032-fold.
+    std::uint64_t content_bound() const {
+        std::error_code error;
+        const std::uint64_t size = std::filesystem::file_size(path_, error);
+        if (error) return 0;
+        return gzdirect(file_) ? size : size * 1032;
+    }
+
+    // Reads up to n bytes into `to`; fewer only at the end of the data.
+    // throws: io_error (the system could not read), data_error (a damaged or
+    //         truncated gzip stream: zlib reports the latter only once the
+    //         data runs out, which is why every short read asks it).
+    std::size_t read(void* to, std::size_t n) {
+        auto* out = static_cast<unsigned char*>(to);
+        std::size_t done = 0;
+        while (done < n) {
+            const auto want = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));
+            const int got = gzread(file_, out + done, want);
+            if (got > 0) done += static_cast<std::size_t>(got);
+            if (got < static_cast<int>(want)) {
+                check();
+                break;
+            }
+        }
+        return done;
+    }
+
+private:
+    void check() {
+        int code = Z_OK;
+        const char* message = gzerror(file_, &code);
+        if (code == Z_OK || code == Z_STREAM_END) return;
+        if (code == Z_ERRNO) throw io_error("cannot read " + path_ + ": " + errno_text(errno));
+        if (code == Z_MEM_ERROR) throw std::bad_alloc();
+        if (code == Z_BUF_ERROR)
+            throw data_error(path_ + ": truncated gzip data (the compressed stream ends early)");
+        throw data_error(path_ + ": damaged gzip data (" + std::string(message ? message : "zlib error") + ")");
+    }
+
+    std::string path_;
+    gzFile file_ = nullptr;
+};
+
+}  // namespace descent::detail
