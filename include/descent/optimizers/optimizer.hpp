@@ -12,4 +12,12 @@ concept Optimizer = requires(O& optimizer, Net& net, const typename Net::Matrix&
     { optimizer.step(net, x, labels) } -> std::convertible_to<double>;
 };
 
+// An optimizer whose α can be read and changed between steps, as a learning-rate
+// schedule needs (every optimizer deriving from FirstOrder is one).
+template <class O>
+concept AdjustableLearningRate = requires(O& optimizer, double alpha) {
+    { optimizer.learning_rate() } -> std::convertible_to<double>;
+    optimizer.set_learning_rate(alpha);
+};
+
 }  // namespace descent

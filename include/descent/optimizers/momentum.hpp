@@ -1,0 +1,77 @@
+#pragma once
+// Gradient descent with momentum, in the course's notation: with g(t) = ∇θ(l + λΩ)
+// on the batch of update t, the running direction
+//   ∇̄θ(t) = g(t) + β ∇̄θ(t-1),    ∇̄θ(0) = 0
+// replaces the gradient:
+//   classical:  Δ = -∇̄θ(t),                 θ ← θ + αΔ
+//   Nesterov:   Δ = -(g(t) + β ∇̄θ(t)),       θ ← θ + αΔ
+//
+// Nesterov's method takes the gradient at the look-ahead point θ(t-1) - αβ∇̄θ(t-1),
+// where momentum alone would carry θ, rather than at θ(t-1):
+//   ∇̄θ(t) = ∇θ(l + λΩ) at θ(t-1) - αβ∇̄θ(t-1), plus β∇̄θ(t-1);   θ(t) = θ(t-1) - α∇̄θ(t).
+// The common reformulation stores the look-ahead point Θ(t) = θ(t) - αβ∇̄θ(t) as the
+// parameters, so that g(t+1) is taken at the stored parameters, as for every other
+// optimizer. Substituting,
+//   Θ(t+1) = θ(t+1) - αβ∇̄θ(t+1) = θ(t) - α(1 + β)∇̄θ(t+1)
+//          = Θ(t) + αβ∇̄θ(t) - α(1 + β)∇̄θ(t+1)
+//          = Θ(t) - α(g(t+1) + β∇̄θ(t+1)),    since ∇̄θ(t+1) - β∇̄θ(t) = g(t+1),
+// which is the Nesterov rule above (exactly for a constant α). When training ends, the
+// parameters are Θ, which differs from θ by αβ∇̄θ: a vanishing amount as the gradient does.
+#include <Eigen/Core>
+#include <cstdint>
+
+#include "../regularizers/no_regularization.hpp"
+#include "../regularizers/regularizer.hpp"
+#include "first_order.hpp"
+
+namespace descent {
+
+enum class MomentumKind { classical, nesterov };
+
+template <Regularizer Omega = NoRegularization>
+class Momentum : public FirstOrder<Momentum<Omega>, Omega> {
+public:
+    // requires: learning_rate > 0 and finite, lambda >= 0 and finite, beta in [0, 1);
+    // throws argument_error otherwise. β = 0 is plain Sgd.
+    explicit Momentum(double learning_rate, double lambda = 0.0, Omega omega = {}, double beta = 0.9,
+                      MomentumKind kind = MomentumKind::classical)
+        : FirstOrder<Momentum<Omega>, Omega>("Momentum", learning_rate, lambda, omega), beta_(beta), kind_(kind) {
+        detail::require_unit_interval(beta, "Momentum", "beta");
+    }
+
+    double beta() const { return beta_; }
+    MomentumKind kind() const { return kind_; }
+
+    // ∇̄θ, in the layout of the network's parameters(); empty before the first step.
+    // Kept in double whatever the network's scalar type, so that checkpoints of float
+    // and double networks store the state alike. Writable, to restore a checkpoint.
+    Eigen::VectorXd& state() { return velocity_; }
+    const Eigen::VectorXd& state() const { return velocity_; }
+    const Eigen::VectorXd& velocity() const { return velocity_; }
+
+    // Forgets ∇̄θ: the next step starts from ∇̄θ(0) = 0, on a network of any size.
+    void reset() { velocity_.resize(0); }
+
+private:
+    friend class FirstOrder<Momentum<Omega>, Omega>;
+
+    void prepare(Eigen::Index parameters) { this->prepare_state(velocity_, parameters); }
+
+    template <class Theta, class Gradient>
+    void update(Theta theta, const Gradient& g) {
+        using S = typename Theta::Scalar;
+        const auto gd = g.template cast<double>();
+        velocity_ = gd + beta_ * velocity_;  // ∇̄θ(t) = g(t) + β∇̄θ(t-1)
+        const double alpha = this->learning_rate();
+        if (kind_ == MomentumKind::classical)
+            theta -= (alpha * velocity_).template cast<S>();
+        else
+            theta -= (alpha * (gd + beta_ * velocity_)).template cast<S>();
+    }
+
+    double beta_;
+    MomentumKind kind_;
+    Eigen::VectorXd velocity_;
+};
+
+}  // namespace descent
