@@ -193,6 +193,11 @@ private:
         if (sizes.size() != depth + 1)
             throw shape_error("Mlp: " + std::to_string(depth) + " layers need " + std::to_string(depth + 1) +
                               " sizes (H_0, ..., H_(L+1)), got " + std::to_string(sizes.size()));
+        // Checked here rather than left to the layers, whose message cannot say which H_k it was.
+        for (std::size_t k = 0; k < sizes.size(); ++k)
+            if (sizes[k] < 1)
+                throw argument_error("Mlp: size H_" + std::to_string(k) + " is " + std::to_string(sizes[k]) +
+                                     ", expected at least 1");
         return std::tuple<Layers...>(Layers(sizes[K], sizes[K + 1])...);
     }
 
