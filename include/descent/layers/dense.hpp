@@ -9,6 +9,7 @@
 
 #include "../activations/activation.hpp"
 #include "../activations/identity.hpp"
+#include "../detail/gemm.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
 #include "../initializers/default_initializer.hpp"
@@ -63,8 +64,8 @@ public:
     // h(k) = g(W(k) h(k-1) + b(k)) for a batch h(k-1) of H_(k-1) x B.
     Eigen::Map<const Matrix> forward(const Eigen::Ref<const Matrix>& h_prev) {
         auto a = a_.shape(outputs_, h_prev.cols());
-        a.noalias() = W() * h_prev;
-        a.colwise() += b();
+        a.colwise() = b();  // then += W(k) h(k-1): one pass over a(k) fewer than adding b(k) after
+        products_.multiply(a, W(), h_prev, Scalar(1), true);
         if constexpr (!is_identity) h_.shape(outputs_, h_prev.cols()).array() = Act::value(a.array());
         return output();
     }
@@ -86,9 +87,9 @@ public:
         Eigen::Map<Matrix> grad_W(grad_, outputs_, inputs_);
         Eigen::Map<Vector> grad_b(grad_ + outputs_ * inputs_, outputs_);
         auto backward_from = [&](const auto& grad_a) {
-            grad_W.noalias() = grad_a * h_prev.transpose();
+            products_.multiply(grad_W, grad_a, h_prev.transpose(), Scalar(1), false);
             grad_b.noalias() = grad_a.rowwise().sum();
-            if (propagate) grad_input_.shape(inputs_, batch).noalias() = W().transpose() * grad_a;
+            if (propagate) products_.multiply(grad_input_.shape(inputs_, batch), W().transpose(), grad_a, Scalar(1), false);
         };
         if constexpr (is_identity) {
             backward_from(grad_h);  // g' = 1: ∇a(k) = ∇h(k), no copy
@@ -108,6 +109,7 @@ private:
     Scalar* theta_ = nullptr;
     Scalar* grad_ = nullptr;
     detail::Workspace<Scalar> a_, h_, grad_a_, grad_input_;
+    detail::Products<Scalar> products_;  // the buffers of its matrix products
 };
 
 }  // namespace descent

@@ -1,0 +1,255 @@
+#pragma once
+// The matrix products of training, C = α A B or C += α A B, with two things
+// Eigen's `C.noalias() = A * B` does not give:
+//
+// 1. No allocation. Eigen's GEMM packs blocks of A and B into buffers it takes
+//    per product, from the heap (aligned_malloc) whenever they exceed
+//    EIGEN_STACK_ALLOCATION_LIMIT (128 KiB) or the product runs on several
+//    threads: a 784-512-256-10 step at batch 128 made 7 heap allocations. Here
+//    the buffers belong to a Products object that lives as long as its layer
+//    and only ever grows, so a step allocates nothing once the largest batch
+//    has been seen. (Raising EIGEN_STACK_ALLOCATION_LIMIT would have done it
+//    without Eigen's internals, but it is a global setting that must agree
+//    across every translation unit of a program, that a header-only library
+//    cannot set for its users, and that moves megabytes onto threads' stacks.)
+//
+// 2. Threads that pay for themselves. A product is cut into one slab of rows
+//    (or columns) per thread, each run by Eigen's single-threaded kernel, only
+//    when every slab holds enough work to pay for a fork and a join
+//    (min_work_per_thread); the 10-wide output layer and other small products
+//    stay on the calling thread. Matrix-vector products (batch 1), which
+//    Eigen never runs in parallel, are cut the same way.
+//
+// The GEMM kernel is Eigen's own, reached through Eigen::internal
+// (general_matrix_matrix_product, level3_blocking), whose interface is that of
+// Eigen 3.4. With another Eigen, or with EIGEN_USE_BLAS, or with
+// DESCENT_PLAIN_EIGEN_PRODUCTS defined, products are Eigen's public
+// expressions, on one thread per Eigen::nbThreads(), and may allocate.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if EIGEN_VERSION_AT_LEAST(3, 4, 0) && !EIGEN_VERSION_AT_LEAST(3, 4, 90) && !defined(EIGEN_USE_BLAS) && \
+    !defined(DESCENT_PLAIN_EIGEN_PRODUCTS)
+#define DESCENT_OWN_GEMM 1
+#else
+#define DESCENT_OWN_GEMM 0
+#endif
+
+namespace descent::detail {
+
+// A slab must hold at least this many multiply-adds for a product to be cut
+// into one slab per thread: about 2.5 µs of one core's GEMM, against about
+// 1 µs for an OpenMP fork and join whose workers are still spinning.
+inline constexpr double min_work_per_thread = 131072;
+// A matrix-vector product moves one byte per flop and runs from memory, so a
+// slab pays for a fork with less arithmetic.
+inline constexpr double min_gemv_work_per_thread = 32768;
+
+// How many threads a product of `work` multiply-adds may use, cut into `parts`
+// at most: 1 inside an already running parallel region (no threads times threads).
+inline int threads_for(double work, double min_work, Eigen::Index parts) {
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    const int most = Eigen::nbThreads();
+    const auto by_work = static_cast<Eigen::Index>(work / min_work);
+    return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>({most, by_work, parts})));
+#else
+    (void)work;
+    (void)min_work;
+    (void)parts;
+    return 1;
+#endif
+}
+
+// [begin, end) of slab `i` of `count` over `size` items, in multiples of `grain`
+// (the last slab takes the rest).
+inline std::pair<Eigen::Index, Eigen::Index> slab(Eigen::Index size, int count, int i, Eigen::Index grain) {
+    const Eigen::Index step = std::max<Eigen::Index>(grain, (size / count) / grain * grain);
+    const Eigen::Index begin = std::min(size, step * i);
+    const Eigen::Index end = i + 1 == count ? size : std::min(size, step * (i + 1));
+    return {begin, end};
+}
+
+// Runs body(i, count) on `count` threads (i in [0, count)), or on the caller when count is 1.
+template <class Body>
+void run_on_threads(int count, const Body& body) {
+#ifdef _OPENMP
+    if (count > 1) {
+#pragma omp parallel num_threads(count)
+        body(omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)count;
+    body(0, 1);
+}
+
+template <class Scalar>
+class Products {
+public:
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+    // The buffers are a cache: a copy starts without them.
+    Products() = default;
+    Products(const Products&) {}
+    Products& operator=(const Products&) { return *this; }
+    Products(Products&&) noexcept = default;
+    Products& operator=(Products&&) noexcept = default;
+    ~Products() = default;
+
+    // C = α A B, or C += α A B when accumulate. A is m x k, B is k x n, C is m x n.
+    // Each of A and B is a matrix in memory with contiguous columns (Matrix, Map,
+    // Ref, a block of columns) or the transpose of one; C is a column-major Map.
+    // requires: the shapes agree and C overlaps neither A nor B.
+    template <class Lhs, class Rhs>
+    void multiply(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
+        eigen_assert(C.rows() == A.rows() && C.cols() == B.cols() && A.cols() == B.rows());
+        const Eigen::Index m = C.rows(), n = C.cols(), k = A.cols();
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            if (!accumulate) C.setZero();
+            return;
+        }
+        if (n == 1) return matrix_vector(C, A, B, alpha, accumulate);
+        if (k == 1) return outer(C, A, B, alpha, accumulate);
+#if DESCENT_OWN_GEMM
+        gemm(C, A, B, alpha, accumulate);
+#else
+        if (accumulate) C.noalias() += alpha * A * B;
+        else C.noalias() = alpha * A * B;
+#endif
+    }
+
+private:
+    // c = α A b (+ c), cut by rows of A: each slab is a matrix-vector product of its own.
+    template <class Lhs, class Rhs>
+    static void matrix_vector(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
+        const Eigen::Index m = C.rows(), k = A.cols();
+        const int count = threads_for(double(m) * double(k), min_gemv_work_per_thread, m / 16);
+        run_on_threads(count, [&](int i, int actual) {
+            const auto [begin, end] = slab(m, actual, i, 16);
+            if (begin == end) return;
+            auto c = C.col(0).segment(begin, end - begin);
+            const auto a = A.middleRows(begin, end - begin);
+            if (accumulate) c.noalias() += alpha * a * B.col(0);
+            else c.noalias() = alpha * a * B.col(0);
+        });
+    }
+
+    // C = α a bᵀ (+ C) for a depth of 1 (a batch of one sample's ∇W(k) = ∇a(k) h(k-1)ᵀ):
+    // one pass over C, a column at a time, cut by columns.
+    template <class Lhs, class Rhs>
+    static void outer(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
+        const Eigen::Index m = C.rows(), n = C.cols();
+        const int count = threads_for(double(m) * double(n), min_gemv_work_per_thread, n);
+        run_on_threads(count, [&](int i, int actual) {
+            const auto [begin, end] = slab(n, actual, i, 1);
+            for (Eigen::Index j = begin; j < end; ++j) {
+                const Scalar s = alpha * B(0, j);
+                if (accumulate) C.col(j) += s * A.col(0);
+                else C.col(j) = s * A.col(0);
+            }
+        });
+    }
+
+#if DESCENT_OWN_GEMM
+    // Eigen's blocking, pointed at buffers that outlive the product.
+    class Blocking : public Eigen::internal::level3_blocking<Scalar, Scalar> {
+    public:
+        Blocking(Eigen::Index kc, Eigen::Index mc, Eigen::Index nc, Scalar* a, Scalar* b) {
+            this->m_kc = kc;
+            this->m_mc = mc;
+            this->m_nc = nc;
+            this->m_blockA = a;
+            this->m_blockB = b;
+        }
+    };
+
+    // The packed-block buffers of one thread, grown to the largest product seen.
+    struct Scratch {
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> storage;
+        Scalar* reserve(Eigen::Index size) {
+            if (storage.size() < size) storage.resize(size);
+            return storage.data();
+        }
+    };
+
+    template <class X>
+    static constexpr bool row_major() {
+        using Actual = std::remove_cvref_t<typename Eigen::internal::blas_traits<X>::DirectLinearAccessType>;
+        return bool(Actual::Flags & Eigen::RowMajorBit);
+    }
+
+    template <class Lhs, class Rhs>
+    void gemm(Eigen::Map<Matrix> C, const Lhs& A_expr, const Rhs& B_expr, Scalar alpha, bool accumulate) {
+        using Eigen::Index;
+        constexpr bool lhs_row_major = row_major<Lhs>();
+        constexpr bool rhs_row_major = row_major<Rhs>();
+        using Kernel = Eigen::internal::general_matrix_matrix_product<
+            Index, Scalar, lhs_row_major ? Eigen::RowMajor : Eigen::ColMajor, false, Scalar,
+            rhs_row_major ? Eigen::RowMajor : Eigen::ColMajor, false, Eigen::ColMajor, 1>;
+        using Traits = Eigen::internal::gebp_traits<Scalar, Scalar>;
+        const auto A = Eigen::internal::blas_traits<Lhs>::extract(A_expr);
+        const auto B = Eigen::internal::blas_traits<Rhs>::extract(B_expr);
+        const Scalar* a = A.data();
+        const Scalar* b = B.data();
+        const Index a_stride = A.outerStride(), b_stride = B.outerStride();
+        const Index m = C.rows(), n = C.cols(), k = A.cols();
+
+        // Cut the longer side of C: rows in multiples of the kernel's mr, columns of its nr.
+        const bool by_rows = m >= n;
+        const Index grain = by_rows ? Index(Traits::mr) : Index(Traits::nr);
+        const int count = threads_for(double(m) * double(n) * double(k), min_work_per_thread,
+                                      (by_rows ? m : n) / grain);
+        // Block sizes for the widest slab (the last: it takes the rest), computed once here,
+        // outside any parallel region. A slab of another width (OpenMP may give fewer threads)
+        // is still right with them: the kernel steps through a slab by blocks of mc x kc and kc x nc.
+        const Index side = by_rows ? m : n;
+        const Index widest = side - slab(side, count, count - 1, grain).first;
+        Index kc = k, mc = by_rows ? widest : m, nc = by_rows ? n : widest;
+        Eigen::internal::computeProductBlockingSizes<Scalar, Scalar, 1>(kc, mc, nc, Index(1));
+        // A packed first, B after it on a packet boundary.
+        constexpr Index align = std::max<Index>(1, EIGEN_MAX_ALIGN_BYTES / Index(sizeof(Scalar)));
+        const Index size_a = (kc * mc + align - 1) / align * align;
+        const Index size_b = kc * nc;
+        if (scratch_.size() < static_cast<std::size_t>(count)) scratch_.resize(static_cast<std::size_t>(count));
+        for (int i = 0; i < count; ++i) scratch_[static_cast<std::size_t>(i)].reserve(size_a + size_b);
+
+        run_on_threads(count, [&](int i, int actual) {
+            const auto [begin, end] = slab(side, actual, i, grain);
+            if (begin == end) return;
+            const Index rows = by_rows ? end - begin : m;
+            const Index cols = by_rows ? n : end - begin;
+            // Where the slab starts in A, B and C.
+            const Scalar* a_slab = a;
+            const Scalar* b_slab = b;
+            Scalar* c_slab = C.data();
+            if (by_rows) {
+                a_slab += lhs_row_major ? begin * a_stride : begin;
+                c_slab += begin;
+            } else {
+                b_slab += rhs_row_major ? begin : begin * b_stride;
+                c_slab += begin * C.outerStride();
+            }
+            if (!accumulate)
+                Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(c_slab, rows, cols, Eigen::OuterStride<>(C.outerStride()))
+                    .setZero();
+            Scalar* buffer = scratch_[static_cast<std::size_t>(i)].storage.data();
+            Blocking blocking(kc, mc, nc, buffer, buffer + size_a);
+            Kernel::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, 1, C.outerStride(), alpha,
+                        blocking, nullptr);
+        });
+    }
+
+    std::vector<Scratch> scratch_;
+#endif
+};
+
+}  // namespace descent::detail
