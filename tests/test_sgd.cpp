@@ -1,0 +1,217 @@
+// Sgd: θ ← θ - α(∇θ l + λ∇θ Ω) by hand with and without L2 and L1, the course's
+// per-example algorithm learning XOR, and bad hyperparameters and bad input.
+#include <descent/activations/identity.hpp>
+#include <descent/activations/relu.hpp>
+#include <descent/activations/tanh.hpp>
+#include <descent/error.hpp>
+#include <descent/layers/dense.hpp>
+#include <descent/mlp.hpp>
+#include <descent/optimizers/optimizer.hpp>
+#include <descent/optimizers/sgd.hpp>
+#include <descent/regularizers/l1.hpp>
+#include <descent/regularizers/l2.hpp>
+
+#include <cmath>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "support.hpp"
+
+using Catch::Matchers::Contains;
+using descent::Dense;
+using descent::Identity;
+using descent::Mlp;
+using descent::Relu;
+using descent::Sgd;
+
+namespace {
+
+template <class T>
+using SmallNet = Mlp<Dense<Relu, T>, Dense<Identity, T>>;
+
+static_assert(descent::Optimizer<Sgd<>, SmallNet<float>>);
+static_assert(descent::Optimizer<Sgd<descent::L2>, SmallNet<double>>);
+
+// The 2-2-2 network and batch of test_mlp.cpp, where ∇θ l is worked out by hand:
+//   W(1) = [0.5 -1; 1 0.25], b(1) = (0.5, -0.5), W(2) = [1 -1; 2 0.5], b(2) = (0.25, -0.25)
+//   x = [1 0; 2 -2] (two samples), y = (0, 1)
+template <class T>
+SmallNet<T> small_net() {
+    SmallNet<T> net({2, 2, 2});
+    net.template layer<0>().W() << 0.5, -1,
+                                   1, 0.25;
+    net.template layer<0>().b() << 0.5, -0.5;
+    net.template layer<1>().W() << 1, -1,
+                                   2, 0.5;
+    net.template layer<1>().b() << 0.25, -0.25;
+    return net;
+}
+template <class T>
+descent::test::Matrix<T> small_x() {
+    descent::test::Matrix<T> x(2, 2);
+    x << 1, 0,
+         2, -2;
+    return x;
+}
+const std::vector<int> small_y{0, 1};
+
+double sigma(double t) { return 1 / (1 + std::exp(-t)); }
+
+// θ, ∇θ l (from test_mlp.cpp, s1 = σ(1), s2 = σ(-2)) and sign(θ), in the buffer's order:
+// W(1) column-major, b(1), W(2) column-major, b(2).
+struct HandValues {
+    std::vector<double> theta, grad, sign;
+    std::vector<bool> is_weight;
+};
+HandValues hand_values() {
+    const double s1 = sigma(1), s2 = sigma(-2);
+    HandValues v;
+    v.theta = {0.5, 1, -1, 0.25, 0.5, -0.5, 1, 2, -1, 0.5, 0.25, -0.25};
+    v.grad = {0, 0.75 * s1, s2, 1.5 * s1,                        // ∇W(1) = [0 s2; 0.75 s1 1.5 s1]
+              -s2 / 2, 0.75 * s1,                                 // ∇b(1)
+              1.25 * s2, -1.25 * s2, -s1 / 2, s1 / 2,             // ∇W(2) = [1.25 s2 -s1/2; -1.25 s2 s1/2]
+              (s2 - s1) / 2, (s1 - s2) / 2};                      // ∇b(2)
+    v.sign = {1, 1, -1, 1, 0, 0, 1, 1, -1, 1, 0, 0};  // biases: 0, they are not regularised
+    v.is_weight = {true, true, true, true, false, false, true, true, true, true, false, false};
+    return v;
+}
+
+// l = (log(1 + e) + log(1 + e^-2)) / 2, see test_mlp.cpp.
+const double small_loss = (std::log(1 + std::exp(1.0)) + std::log(1 + std::exp(-2.0))) / 2;
+
+template <class T>
+void check_theta(const SmallNet<T>& net, const std::vector<double>& expected) {
+    REQUIRE(net.parameters().size() == static_cast<Eigen::Index>(expected.size()));
+    for (std::size_t i = 0; i < expected.size(); ++i)
+        CHECK_THAT(static_cast<double>(net.parameters()(static_cast<Eigen::Index>(i))),
+                   Catch::Matchers::WithinAbs(expected[i], descent::test::tolerance<T>() * (1 + std::abs(expected[i]))));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("one Sgd step matches the hand computation", "[sgd]", float, double) {
+    using T = TestType;
+    auto net = small_net<T>();
+    const auto v = hand_values();
+    const double alpha = 0.5, lambda = 0.1;
+    std::vector<double> expected(v.theta.size());
+
+    SECTION("without regularisation: θ' = θ - α ∇l") {
+        Sgd sgd(alpha);
+        CHECK_THAT(sgd.step(net, small_x<T>(), small_y), Catch::Matchers::WithinRel(small_loss, 1e-6));
+        for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = v.theta[i] - alpha * v.grad[i];
+        // e.g. W(2)(0, 0): 1 - 0.5 * 1.25 σ(-2) = 1 - 0.0745 = 0.9255
+        CHECK_THAT(expected[6], Catch::Matchers::WithinAbs(0.92549817, 1e-8));
+        check_theta(net, expected);
+    }
+    SECTION("L2: θ' = θ - α (∇l + 2λW) on weights, θ - α ∇l on biases") {
+        Sgd sgd(alpha, lambda, descent::L2{});
+        // l + λΩ, Ω = Σ W² = (0.25 + 1 + 1 + 0.0625) + (1 + 4 + 1 + 0.25) = 8.5625
+        CHECK_THAT(sgd.step(net, small_x<T>(), small_y), Catch::Matchers::WithinRel(small_loss + 0.85625, 1e-6));
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            expected[i] = v.theta[i] - alpha * (v.grad[i] + (v.is_weight[i] ? 2 * lambda * v.theta[i] : 0.0));
+        // e.g. W(1)(0, 0): 0.5 - 0.5 (0 + 0.2 * 0.5) = 0.45 (∇l is 0 there: the unit is off for x_1,
+        // and x_2's first feature is 0), and b(1)(0) = 0.5 - 0.5 (-σ(-2)/2) = 0.5 + σ(-2)/4, no decay
+        CHECK(expected[0] == 0.45);
+        check_theta(net, expected);
+        CHECK_THAT(static_cast<double>(net.parameters()(4)),
+                   Catch::Matchers::WithinAbs(0.5 + sigma(-2) / 4, descent::test::tolerance<T>()));
+    }
+    SECTION("L1: θ' = θ - α (∇l + λ sign W) on weights, θ - α ∇l on biases") {
+        Sgd sgd(alpha, lambda, descent::L1{});
+        // l + λΩ, Ω = Σ |W| = (0.5 + 1 + 1 + 0.25) + (1 + 2 + 1 + 0.5) = 7.25
+        CHECK_THAT(sgd.step(net, small_x<T>(), small_y), Catch::Matchers::WithinRel(small_loss + 0.725, 1e-6));
+        for (std::size_t i = 0; i < expected.size(); ++i)
+            expected[i] = v.theta[i] - alpha * (v.grad[i] + lambda * v.sign[i]);
+        // e.g. W(1)(0, 0): 0.5 - 0.5 (0 + 0.1) = 0.45; W(1)(0, 1): -1 - 0.5 (σ(-2) - 0.1) = -0.95 - σ(-2)/2
+        CHECK_THAT(expected[2], Catch::Matchers::WithinAbs(-0.95 - sigma(-2) / 2, 1e-15));
+        check_theta(net, expected);
+    }
+}
+
+TEST_CASE("Sgd keeps its hyperparameters", "[sgd]") {
+    const Sgd<descent::L2> sgd(0.25, 1e-4);
+    CHECK(sgd.learning_rate() == 0.25);
+    CHECK(sgd.lambda() == 1e-4);
+    const Sgd plain(0.5);
+    CHECK(plain.lambda() == 0.0);
+}
+
+TEST_CASE("a bad learning rate or lambda is an argument_error naming the value", "[sgd][errors]") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_AS(Sgd(0.0), descent::argument_error);
+    CHECK_THROWS_WITH(Sgd(0.0), Contains("Sgd") && Contains("learning rate") && Contains("got 0"));
+    CHECK_THROWS_AS(Sgd(-0.1), descent::argument_error);
+    CHECK_THROWS_WITH(Sgd(-0.1), Contains("learning rate") && Contains("-0.1"));
+    CHECK_THROWS_AS(Sgd(nan), descent::argument_error);
+    CHECK_THROWS_WITH(Sgd(nan), Contains("learning rate") && Contains("nan"));
+    CHECK_THROWS_AS(Sgd(inf), descent::argument_error);
+    CHECK_THROWS_WITH(Sgd(inf), Contains("learning rate") && Contains("inf"));
+    CHECK_THROWS_AS(Sgd<descent::L2>(0.1, -0.5), descent::argument_error);
+    CHECK_THROWS_WITH(Sgd<descent::L2>(0.1, -0.5), Contains("Sgd") && Contains("lambda") && Contains("-0.5"));
+    CHECK_THROWS_AS(Sgd<descent::L1>(0.1, nan), descent::argument_error);
+    CHECK_THROWS_WITH(Sgd<descent::L1>(0.1, nan), Contains("lambda") && Contains("nan"));
+    CHECK_NOTHROW(Sgd<descent::L2>(0.1, 0.0));
+}
+
+TEST_CASE("Sgd::step on bad input throws the typed error and leaves θ unchanged", "[sgd][errors]") {
+    using Net = Mlp<Dense<descent::Tanh, double>, Dense<Identity, double>>;
+    Net net({3, 4, 3}, 2);
+    Sgd<descent::L2> sgd(0.1, 0.01);
+    const Eigen::VectorXd theta = net.parameters();
+    Eigen::MatrixXd x = descent::test::pseudo_random<double>(3, 4, 1);
+    const std::vector<int> y{0, 1, 2, 0};
+
+    SECTION("a label outside [0, C)") {
+        const std::vector<int> bad{0, 1, 7, 0};
+        CHECK_THROWS_AS(sgd.step(net, x, bad), descent::label_error);
+        CHECK_THROWS_WITH(sgd.step(net, x, bad), Contains("label 7 of sample 2 is outside [0, 3)"));
+    }
+    SECTION("a wrong input width") {
+        const Eigen::MatrixXd wide = descent::test::pseudo_random<double>(5, 4, 1);
+        CHECK_THROWS_AS(sgd.step(net, wide, y), descent::shape_error);
+        CHECK_THROWS_WITH(sgd.step(net, wide, y), Contains("5 rows") && Contains("takes 3"));
+    }
+    SECTION("an empty batch") {
+        const Eigen::MatrixXd empty(3, 0);
+        CHECK_THROWS_AS(sgd.step(net, empty, std::span<const int>()), descent::argument_error);
+        CHECK_THROWS_WITH(sgd.step(net, empty, std::span<const int>()), Contains("empty batch"));
+    }
+    SECTION("a NaN in the input") {
+        x(2, 1) = std::numeric_limits<double>::quiet_NaN();
+        CHECK_THROWS_AS(sgd.step(net, x, y), descent::non_finite_error);
+        CHECK_THROWS_WITH(sgd.step(net, x, y), Contains("nan") && Contains("row 2, column 1"));
+    }
+    SECTION("a label count mismatch") {
+        const std::vector<int> short_y{0, 1};
+        CHECK_THROWS_AS(sgd.step(net, x, short_y), descent::shape_error);
+        CHECK_THROWS_WITH(sgd.step(net, x, short_y), Contains("2 labels for 4 samples"));
+    }
+    CHECK(net.parameters() == theta);
+    // And the optimizer still works afterwards.
+    const Eigen::MatrixXd clean = descent::test::pseudo_random<double>(3, 4, 1);
+    CHECK_NOTHROW(sgd.step(net, clean, y));
+    CHECK(net.parameters() != theta);
+}
+
+// The course's algorithm as written: for each (x, y), Δ = -∇θ l - λ∇θ Ω, θ ← θ + αΔ.
+TEMPLATE_TEST_CASE("per-example Sgd learns XOR with a 2-4-2 network", "[sgd]", float, double) {
+    using T = TestType;
+    descent::test::Matrix<T> x(2, 4);
+    x << 0, 0, 1, 1,
+         0, 1, 0, 1;
+    const std::vector<int> y{0, 1, 1, 0};
+    Mlp<Dense<descent::Tanh, T>, Dense<Identity, T>> net({2, 4, 2}, 7);
+    const double before = static_cast<double>(net.loss(x, y));
+    Sgd sgd(0.1);
+    for (int epoch = 0; epoch < 1000; ++epoch)
+        for (Eigen::Index t = 0; t < 4; ++t)
+            sgd.step(net, x.col(t), std::span<const int>(&y[static_cast<std::size_t>(t)], 1));
+    CHECK(net.accuracy(x, y) == 1.0);
+    CHECK(net.predict(x) == y);
+    const double after = static_cast<double>(net.loss(x, y));
+    CHECK(after < 0.05);
+    CHECK(after < before);
+}
