@@ -71,8 +71,10 @@ inline void atomic_write(const std::filesystem::path& path, std::string_view byt
     fs::path temporary;
     File file;
     for (int attempt = 0; !file; ++attempt) {
-        temporary = directory / ("." + path.filename().string() + ".tmp-" +
-                                 std::to_string((clock + counter.fetch_add(1)) % 1000000007ull));
+        std::string name = path.filename().string();
+        name.insert(name.begin(), '.');  // hidden, where ls and globs do not show it
+        name += ".tmp-" + std::to_string((clock + counter.fetch_add(1)) % 1000000007ull);
+        temporary = directory / name;
         errno = 0;
         file.reset(std::fopen(temporary.string().c_str(), "wbx"));
         const int code = errno;
