@@ -13,7 +13,8 @@ using descent::CsvOptions;
 using descent::test::message_of;
 using descent::test::TempDir;
 
-TEMPLATE_TEST_CASE("CSV rows become columns: labels from the first column by default", "[csv]", float, double) {
+TEMPLATE_TEST_CASE("CSV rows become columns: labels from the first column by default", "[csv]", float,
+                   double) {
     TempDir dir;
     const auto file = dir.write("f.csv", "2,0.5,-1.25,3e2\n0,1,2,3\n1,-0,0.1,7\n");
     const auto data = descent::read_csv<TestType>(file);
@@ -32,7 +33,8 @@ TEMPLATE_TEST_CASE("CSV rows become columns: labels from the first column by def
 TEST_CASE("CSV options: label column from the end, a header, spaces, CRLF, another delimiter", "[csv]") {
     TempDir dir;
     SECTION("last column, autodetected header, CRLF, padding, trailing blank lines") {
-        const auto file = dir.write("iris.csv", "sepal, petal ,species\r\n 5.1 ,1.4, 0\r\n6.3,\t4.9,2\r\n\r\n\n");
+        const auto file =
+            dir.write("iris.csv", "sepal, petal ,species\r\n 5.1 ,1.4, 0\r\n6.3,\t4.9,2\r\n\r\n\n");
         const auto data = descent::read_csv<double>(file, {.label_column = -1, .classes = 3});
         REQUIRE(data.size() == 2);
         REQUIRE(data.features() == 2);
@@ -91,14 +93,18 @@ TEST_CASE("malformed CSV files name the file and the line", "[csv]") {
     CHECK(error_of("1,2,3\n1,+2,3\n") == "field 2 at line 2 of " + f + " is \"+2\", not a number");
     CHECK(error_of("1,2,3\n1,inf,3\n") == "field 2 at line 2 of " + f + " is \"inf\", not a finite number");
     CHECK(error_of("1,2,3\n1,nan,3\n") == "field 2 at line 2 of " + f + " is \"nan\", not a finite number");
-    CHECK(error_of("1,2,3\n1,1e99,3\n") == "field 2 at line 2 of " + f + " is \"1e99\", out of the range of float");
+    CHECK(error_of("1,2,3\n1,1e99,3\n") ==
+          "field 2 at line 2 of " + f + " is \"1e99\", out of the range of float");
     CHECK(error_of("1,2,3\n1.5,2,3\n") == "label \"1.5\" at line 2 of " + f + " is not an integer");
     CHECK(error_of("1,2,3\n-1,2,3\n") ==
           "label -1 at line 2 of " + f + " is negative; labels are classes 0, 1, 2, ...");
     CHECK(error_of("9,0\n10,0\n", {.classes = 10}) == "label 10 at line 2 of " + f + " is outside [0, 10)");
-    CHECK(error_of("5\n") == "only 1 field at line 1 of " + f + ": a label and at least one feature are needed");
-    CHECK(error_of("1,2,3\n", {.label_column = 3}) == "label column 3 is outside the 3 fields at line 1 of " + f);
-    CHECK(error_of("1,2,3\n", {.label_column = -4}) == "label column -4 is outside the 3 fields at line 1 of " + f);
+    CHECK(error_of("5\n") ==
+          "only 1 field at line 1 of " + f + ": a label and at least one feature are needed");
+    CHECK(error_of("1,2,3\n", {.label_column = 3}) ==
+          "label column 3 is outside the 3 fields at line 1 of " + f);
+    CHECK(error_of("1,2,3\n", {.label_column = -4}) ==
+          "label column -4 is outside the 3 fields at line 1 of " + f);
 }
 
 TEST_CASE("a CSV label of 10 passes without a class count and fails with 10 classes", "[csv]") {

@@ -51,7 +51,8 @@ TEMPLATE_TEST_CASE("subset takes the given samples with their labels, in order",
           "Dataset::subset: 5 samples (columns) but 4 labels");
 }
 
-TEMPLATE_TEST_CASE("split partitions the samples by seed, keeping each part in order", "[dataset]", float, double) {
+TEMPLATE_TEST_CASE("split partitions the samples by seed, keeping each part in order", "[dataset]", float,
+                   double) {
     const auto data = numbered<TestType>(10);
     const auto [train, validation] = descent::split(data, 3, 42);
     // Expected parts computed independently: mt19937_64 and the same

@@ -20,7 +20,8 @@ std::filesystem::path real_dir() {
     return dir ? dir : "/usr/share/datasets/fashion-mnist";
 }
 
-std::string idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes, std::size_t payload, char fill) {
+std::string idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes, std::size_t payload,
+                char fill) {
     std::string out;
     auto put = [&](std::uint32_t v) {
         for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
@@ -77,7 +78,8 @@ TEST_CASE("load_fashion_mnist reads unpacked files and checks what it reads", "[
         dir.write("train-images-idx3-ubyte", idx(0x803, {1, 8, 8}, 64, '\x01'));
         dir.write("train-labels-idx1-ubyte", idx(0x801, {1}, 1, '\x01'));
         CHECK(message_of<descent::data_error>([&] { descent::load_fashion_mnist<float>(dir.path()); }) ==
-              (dir / "train-images-idx3-ubyte").string() + ": images of 64 pixels, expected 28x28 = 784 for Fashion-MNIST");
+              (dir / "train-images-idx3-ubyte").string() +
+                  ": images of 64 pixels, expected 28x28 = 784 for Fashion-MNIST");
     }
     SECTION("a label of 10") {
         dir.write("train-images-idx3-ubyte", idx(0x803, {1, 28, 28}, 784, '\x01'));

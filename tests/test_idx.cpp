@@ -1,6 +1,7 @@
 // IDX reader: good files (.gz and plain) read back exactly; every kind of broken
 // file is an error that names the file and what is wrong with it.
 #include <descent/data/idx.hpp>
+
 #include <zlib.h>
 
 #include <cstdint>
@@ -41,7 +42,8 @@ std::filesystem::path write_gz(const TempDir& dir, const std::string& name, cons
     const auto file = dir / name;
     gzFile gz = gzopen(file.string().c_str(), "wb");
     REQUIRE(gz != nullptr);
-    if (!bytes.empty()) REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
+    if (!bytes.empty())
+        REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
     REQUIRE(gzclose(gz) == Z_OK);
     return file;
 }
@@ -72,7 +74,8 @@ TEST_CASE("IDX images and labels read back from .gz and plain files", "[idx]") {
 
 TEMPLATE_TEST_CASE("load_idx scales pixels to [0, 1], one image per column", "[idx]", float, double) {
     TempDir dir;
-    const auto data = descent::load_idx<TestType>(write_gz(dir, "i.gz", images_file), write_gz(dir, "l.gz", labels_file));
+    const auto data =
+        descent::load_idx<TestType>(write_gz(dir, "i.gz", images_file), write_gz(dir, "l.gz", labels_file));
     REQUIRE(data.features() == 6);
     REQUIRE(data.size() == 3);
     CHECK(data.y == std::vector<int>{9, 0, 3});
@@ -89,14 +92,17 @@ TEST_CASE("IDX files of the wrong kind are rejected by their magic number", "[id
     const auto images = write_gz(dir, "train-images-idx3-ubyte.gz", images_file);
     const auto labels = write_gz(dir, "train-labels-idx1-ubyte.gz", labels_file);
     CHECK(message_of<descent::data_error>([&] { descent::read_idx_labels(images); }) ==
-          images.string() + ": wrong magic number 0x00000803, expected 0x00000801 (IDX labels): 3 dimensions, expected 1");
+          images.string() +
+              ": wrong magic number 0x00000803, expected 0x00000801 (IDX labels): 3 dimensions, expected 1");
     CHECK(message_of<descent::data_error>([&] { descent::read_idx_images(labels); }) ==
-          labels.string() + ": wrong magic number 0x00000801, expected 0x00000803 (IDX images): 1 dimensions, expected 3");
+          labels.string() +
+              ": wrong magic number 0x00000801, expected 0x00000803 (IDX images): 1 dimensions, expected 3");
 
     const auto floats = dir.write("floats", idx(0x0D03, {1, 1, 1}, "abcd"));
     CHECK(message_of<descent::data_error>([&] { descent::read_idx_images(floats); }) ==
-          floats.string() + ": wrong magic number 0x00000D03, expected 0x00000803 (IDX images): element type 0x0D is "
-                            "not 0x08 (unsigned byte)");
+          floats.string() +
+              ": wrong magic number 0x00000D03, expected 0x00000803 (IDX images): element type 0x0D is "
+              "not 0x08 (unsigned byte)");
     const auto text = dir.write("text.csv", "label,pixel1\n3,0\n");
     CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_labels(text); }),
                Contains("text.csv: wrong magic number 0x6C616265") && Contains("not an IDX file"));
@@ -108,7 +114,8 @@ TEST_CASE("empty and truncated IDX files are errors, never short reads", "[idx]"
     CHECK(message_of<descent::data_error>([&] { descent::read_idx_labels(empty); }) ==
           empty.string() + ": empty file, expected IDX labels");
     const auto empty_gz = write_gz(dir, "empty.gz", "");
-    CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_images(empty_gz); }), Contains("empty file"));
+    CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_images(empty_gz); }),
+               Contains("empty file"));
 
     const auto short_magic = dir.write("short_magic", std::string("\0\0\x08", 3));
     CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_images(short_magic); }),
@@ -121,7 +128,8 @@ TEST_CASE("empty and truncated IDX files are errors, never short reads", "[idx]"
     const std::string cut = images_file.substr(0, images_file.size() - 1);
     for (const auto& file : {dir.write("cut", cut), write_gz(dir, "cut.gz", cut)})
         CHECK(message_of<descent::data_error>([&] { descent::read_idx_images(file); }) ==
-              file.string() + ": truncated: the header announces 3 images of 2x3 (18 bytes) but the file holds only 17");
+              file.string() +
+                  ": truncated: the header announces 3 images of 2x3 (18 bytes) but the file holds only 17");
     const auto cut_labels = dir.write("cut_labels", labels_file.substr(0, labels_file.size() - 2));
     CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_labels(cut_labels); }),
                Contains("the header announces 3 labels (3 bytes) but the file holds only 1"));
@@ -144,14 +152,16 @@ TEST_CASE("a gzip stream cut short or damaged is an error", "[idx]") {
     CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_images(no_trailer); }),
                Contains("no_trailer.gz: truncated gzip data"));
     std::string damaged = packed;
-    for (std::size_t i = packed.size() / 3; i < packed.size() / 3 + 16; ++i) damaged[i] = static_cast<char>(~damaged[i]);
+    for (std::size_t i = packed.size() / 3; i < packed.size() / 3 + 16; ++i)
+        damaged[i] = static_cast<char>(~damaged[i]);
     const auto bad = dir.write("damaged.gz", damaged);
     CHECK_THROWS_AS(descent::read_idx_images(bad), descent::data_error);
 }
 
 TEST_CASE("trailing data after the announced payload is an error", "[idx]") {
     TempDir dir;
-    for (const auto& file : {dir.write("long", labels_file + "xyz"), write_gz(dir, "long.gz", labels_file + "xyz")})
+    for (const auto& file :
+         {dir.write("long", labels_file + "xyz"), write_gz(dir, "long.gz", labels_file + "xyz")})
         CHECK(message_of<descent::data_error>([&] { descent::read_idx_labels(file); }) ==
               file.string() + ": 3 bytes of trailing data after the 3 labels the header announces");
 }

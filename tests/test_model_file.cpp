@@ -2,6 +2,7 @@
 // predictions; each way a file can be wrong is its own error, and a failed
 // load leaves the network as it was; a failed save leaves the old file.
 #include <descent/io/model_file.hpp>
+
 #include <descent/activations/relu.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/mlp.hpp>
@@ -13,8 +14,9 @@
 #include <vector>
 
 #if defined(__unix__)
-#include <csignal>
 #include <sys/resource.h>
+
+#include <csignal>
 #endif
 
 #include "file_support.hpp"
@@ -43,8 +45,8 @@ using DeepNet = Mlp<Dense<Tanh, T>, Dense<Relu, T>, Dense<Identity, T>>;
 std::string resealed(std::string bytes, void (*edit)(std::string&)) {
     edit(bytes);
     bytes.resize(bytes.size() - 4);
-    const auto crc = static_cast<std::uint32_t>(
-        crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+    const auto crc = static_cast<std::uint32_t>(crc32(
+        crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
     char raw[4];
     std::memcpy(raw, &crc, 4);  // this machine's order, as the file's
     return bytes.append(raw, 4);
@@ -53,7 +55,8 @@ std::string resealed(std::string bytes, void (*edit)(std::string&)) {
 // Names in the directory (to find leftover temporary files).
 std::vector<std::string> listing(const std::filesystem::path& dir) {
     std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+    for (const auto& entry : std::filesystem::directory_iterator(dir))
+        names.push_back(entry.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -67,7 +70,8 @@ bool same_parameters(const Net& a, const Net& b) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("save then load gives identical parameters and predictions", "[model_file]", float, double) {
+TEMPLATE_TEST_CASE("save then load gives identical parameters and predictions", "[model_file]", float,
+                   double) {
     TempDir dir;
     const auto file = dir / "net.model";
     DeepNet<TestType> trained({6, 5, 4, 3}, 11);
@@ -104,7 +108,8 @@ TEST_CASE("the model file has the documented layout", "[model_file]") {
     // 2 layers of (1 + 5 "dense") + (1 + 4 "relu" or 8 "identity") + 8 + 8, count 8,
     // 8·5 + 5 + 5·3 + 3 = 63 floats, CRC 4
     CHECK(bytes.size() == 12 + 1 + 4 + 1 + 4 + (6 + 5 + 16) + (6 + 9 + 16) + 8 + 63 * 4 + 4);
-    CHECK(bytes.substr(0, 12) == std::string("\x89" "descent\r\n\x1A\n"));
+    CHECK(bytes.substr(0, 12) == std::string("\x89"
+                                             "descent\r\n\x1A\n"));
     CHECK(bytes[12] == (std::endian::native == std::endian::little ? 'L' : 'B'));
     CHECK(bytes[17] == 'f');
     CHECK(bytes.substr(23, 5) == "dense");
@@ -117,10 +122,11 @@ TEST_CASE("the model file has the documented layout", "[model_file]") {
 TEMPLATE_TEST_CASE("a file written in the other byte order loads the same", "[model_file]", float, double) {
     TempDir dir;
     ReluNet<TestType> net({7, 4, 2}, 5);
-    constexpr auto other_order = std::endian::native == std::endian::little ? std::endian::big : std::endian::little;
+    constexpr auto other_order =
+        std::endian::native == std::endian::little ? std::endian::big : std::endian::little;
     const auto theta = net.parameters();
-    const std::string swapped = descent::detail::encode_model(descent::detail::manifest(net), theta.data(),
-                                                              static_cast<std::size_t>(theta.size()), other_order);
+    const std::string swapped = descent::detail::encode_model(
+        descent::detail::manifest(net), theta.data(), static_cast<std::size_t>(theta.size()), other_order);
     CHECK(swapped[12] == (other_order == std::endian::little ? 'L' : 'B'));
     const auto file = dir.write("swapped", swapped);
     CHECK(contents(file) != (descent::save(net, dir / "native"), contents(dir / "native")));
@@ -149,8 +155,9 @@ TEST_CASE("a model of another architecture is an architecture_mismatch_error nam
     CHECK(message_of<descent::architecture_mismatch_error>([&] { descent::load<DeepNet<float>>(file); }) ==
           file.string() + ": file has 784-128-10 relu, this network type is *-*-*-* tanh,relu");
     Mlp<Dense<Identity, float>> softmax_regression({784, 10}, 5);
-    CHECK_THAT(message_of<descent::architecture_mismatch_error>([&] { descent::load(softmax_regression, file); }),
-               Contains("this network is 784-10"));
+    CHECK_THAT(
+        message_of<descent::architecture_mismatch_error>([&] { descent::load(softmax_regression, file); }),
+        Contains("this network is 784-10"));
 }
 
 TEST_CASE("a damaged or truncated file is a corrupt_model_file_error", "[model_file]") {
@@ -174,11 +181,13 @@ TEST_CASE("a damaged or truncated file is a corrupt_model_file_error", "[model_f
     check_corrupt(bytes.substr(0, bytes.size() / 2), "the CRC-32 does not match");
     check_corrupt(bytes + "x", "the CRC-32 does not match");
     check_corrupt(bytes.substr(0, 19), "truncated to 19 bytes, shorter than any model file");
+    check_corrupt(bytes.substr(0, 5), "truncated to 5 bytes, inside the magic number");
     // Consistent checksums, inconsistent content: what a writer bug would produce.
     check_corrupt(resealed(bytes, [](std::string& b) { b[12] = 'X'; }), "the byte order is neither");
     check_corrupt(resealed(bytes, [](std::string& b) { b[17] = 'h'; }), "unknown scalar type code");
-    check_corrupt(resealed(bytes, [](std::string& b) { b.resize(b.size() - 12); }),
-                  "the manifest 5-4-3 relu needs 39 parameters, the file announces 39 and holds 300 bytes of them");
+    check_corrupt(
+        resealed(bytes, [](std::string& b) { b.resize(b.size() - 12); }),
+        "the manifest 5-4-3 relu needs 39 parameters, the file announces 39 and holds 300 bytes of them");
     // 22 bytes of header, 27 of layer 1, then layer 2 cut inside its activation name
     check_corrupt(resealed(bytes, [](std::string& b) { b.resize(22 + 27 + 7 + 5 + 4); }),
                   "it ends inside the layer manifest");
@@ -197,8 +206,9 @@ TEST_CASE("a file of a newer format version is a model_version_error", "[model_f
                                  }));
     const auto before = net;
     CHECK(message_of<descent::model_version_error>([&] { descent::load(net, newer); }) ==
-          newer.string() + ": model file format version 2 is newer than this descent reads (up to version 1); "
-                           "load it with a newer descent");
+          newer.string() +
+              ": model file format version 2 is newer than this descent reads (up to version 1); "
+              "load it with a newer descent");
     CHECK(same_parameters(net, before));
     // The checksum comes first: a damaged file is not mistaken for a newer one.
     std::string damaged = contents(newer);
@@ -214,8 +224,9 @@ TEST_CASE("float parameters into a double network is a scalar_type_mismatch_erro
     ReluNet<double> net({4, 3, 2}, 2);
     const auto before = net;
     CHECK(message_of<descent::scalar_type_mismatch_error>([&] { descent::load(net, dir / "f"); }) ==
-          (dir / "f").string() + ": the file holds float parameters, this network is double (load it into "
-                                 "Net::rebind<float>)");
+          (dir / "f").string() +
+              ": the file holds float parameters, this network is double (load it into "
+              "Net::rebind<float>)");
     CHECK(same_parameters(net, before));
     CHECK_THROWS_AS(descent::load<ReluNet<float>>(dir / "d"), descent::scalar_type_mismatch_error);
     // the right type loads

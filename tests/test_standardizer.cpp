@@ -11,11 +11,14 @@ using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
 using descent::test::message_of;
 
-TEMPLATE_TEST_CASE("Standardizer fits μ and σ per feature and applies them", "[standardizer]", float, double) {
+TEMPLATE_TEST_CASE("Standardizer fits μ and σ per feature and applies them", "[standardizer]", float,
+                   double) {
     descent::test::Matrix<TestType> train(3, 3);
-    train << 1, 2, 3,     // μ = 2, σ = sqrt(2/3)
-        10, 10, 10,       // constant: μ = 10, σ taken as 1
-        0, 4, 8;          // μ = 4, σ = sqrt(32/3)
+    // clang-format off
+    train << 1,  2,  3,   // μ = 2, σ = sqrt(2/3)
+             10, 10, 10,  // constant: μ = 10, σ taken as 1
+             0,  4,  8;   // μ = 4, σ = sqrt(32/3)
+    // clang-format on
     descent::Standardizer<TestType> standardize;
     CHECK_FALSE(standardize.fitted());
     standardize.fit(train);
@@ -41,9 +44,11 @@ TEMPLATE_TEST_CASE("Standardizer fits μ and σ per feature and applies them", "
 
     // Other data gets the training μ and σ, not its own.
     descent::Dataset<TestType> test{descent::test::Matrix<TestType>(3, 2), {0, 1}};
-    test.x << 2, 5,
-        10, 11,
-        4, 4;
+    // clang-format off
+    test.x << 2,  5,
+              10, 11,
+              4,  4;
+    // clang-format on
     standardize.apply(test);
     CHECK(test.x(0, 0) == TestType(0));
     CHECK_THAT(double(test.x(0, 1)), WithinRel(3 / std::sqrt(2.0 / 3), tol));
@@ -52,8 +57,8 @@ TEMPLATE_TEST_CASE("Standardizer fits μ and σ per feature and applies them", "
     CHECK(test.x(2, 1) == TestType(0));
 }
 
-TEMPLATE_TEST_CASE("a constant feature whose mean does not round exactly still maps to 0", "[standardizer]", float,
-                   double) {
+TEMPLATE_TEST_CASE("a constant feature whose mean does not round exactly still maps to 0", "[standardizer]",
+                   float, double) {
     // Σ of 1000 copies of 0.1 is not 1000 · 0.1 in floating point, so μ would
     // miss 0.1 by a rounding error and σ would be that error: (x − μ) / σ ≈ ±1.
     descent::test::Matrix<TestType> x = descent::test::Matrix<TestType>::Constant(2, 1000, TestType(0.1));

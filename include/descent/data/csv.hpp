@@ -9,8 +9,8 @@
 // names the file and the line.
 #include <Eigen/Core>
 #include <charconv>
-#include <concepts>
 #include <cmath>
+#include <concepts>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -84,20 +84,23 @@ Dataset<Scalar> parse_csv(std::string_view text, const std::string& name, const 
             if (blank_line == 0) blank_line = line_number;
             continue;
         }
-        if (blank_line != 0) throw data_error("line " + std::to_string(blank_line) + " of " + name + " is blank");
+        if (blank_line != 0)
+            throw data_error("line " + std::to_string(blank_line) + " of " + name + " is blank");
         split_fields(line, options.delimiter, fields);
 
         if (first_line == 0) {
             first_line = line_number;
             columns = fields.size();
             const int signed_columns = static_cast<int>(columns);
-            const int column = options.label_column < 0 ? signed_columns + options.label_column : options.label_column;
+            const int column =
+                options.label_column < 0 ? signed_columns + options.label_column : options.label_column;
             if (column < 0 || column >= signed_columns)
                 throw data_error("label column " + std::to_string(options.label_column) + " is outside the " +
                                  std::to_string(columns) + " fields" + at(line_number));
             label = static_cast<std::size_t>(column);
             if (columns < 2)
-                throw data_error("only 1 field" + at(line_number) + ": a label and at least one feature are needed");
+                throw data_error("only 1 field" + at(line_number) +
+                                 ": a label and at least one feature are needed");
             bool header = options.header == CsvOptions::Header::present;
             if (options.header == CsvOptions::Header::autodetect) {
                 std::errc ignored;
@@ -115,7 +118,9 @@ Dataset<Scalar> parse_csv(std::string_view text, const std::string& name, const 
             std::errc error{};
             if (f == label) {
                 const auto y = parse_whole<int>(field, error);
-                if (!y) throw data_error("label \"" + std::string(field) + "\"" + at(line_number) + " is not an integer");
+                if (!y)
+                    throw data_error("label \"" + std::string(field) + "\"" + at(line_number) +
+                                     " is not an integer");
                 if (options.classes && (*y < 0 || *y >= *options.classes))
                     throw data_error("label " + std::to_string(*y) + at(line_number) + " is outside [0, " +
                                      std::to_string(*options.classes) + ")");

@@ -51,8 +51,8 @@ struct Dataset {
     // throws: shape_error when there is not one label per sample.
     void check_consistent(const char* where) const {
         if (static_cast<std::size_t>(x.cols()) != y.size())
-            throw shape_error(std::string(where) + ": " + std::to_string(x.cols()) + " samples (columns) but " +
-                              std::to_string(y.size()) + " labels");
+            throw shape_error(std::string(where) + ": " + std::to_string(x.cols()) +
+                              " samples (columns) but " + std::to_string(y.size()) + " labels");
     }
 };
 
@@ -73,8 +73,8 @@ template <std::floating_point Scalar>
 Split<Scalar> split(const Dataset<Scalar>& data, Eigen::Index validation_size, std::uint64_t seed) {
     data.check_consistent("split");
     if (validation_size <= 0 || validation_size >= data.size())
-        throw argument_error("split: validation size " + std::to_string(validation_size) + " is outside [1, " +
-                             std::to_string(data.size() - 1) + "] for a data set of " +
+        throw argument_error("split: validation size " + std::to_string(validation_size) +
+                             " is outside [1, " + std::to_string(data.size() - 1) + "] for a data set of " +
                              std::to_string(data.size()) + " samples");
     std::vector<Eigen::Index> order(static_cast<std::size_t>(data.size()));
     std::iota(order.begin(), order.end(), Eigen::Index{0});

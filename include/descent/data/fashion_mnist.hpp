@@ -54,7 +54,8 @@ Dataset<Scalar> load_fashion_mnist_part(const std::filesystem::path& dir, const 
 //         or not 28x28 images with labels in [0, 10)), naming the file.
 template <std::floating_point Scalar = float>
 FashionMnist<Scalar> load_fashion_mnist(const std::filesystem::path& dir) {
-    return {detail::load_fashion_mnist_part<Scalar>(dir, "train"), detail::load_fashion_mnist_part<Scalar>(dir, "t10k")};
+    return {detail::load_fashion_mnist_part<Scalar>(dir, "train"),
+            detail::load_fashion_mnist_part<Scalar>(dir, "t10k")};
 }
 
 }  // namespace descent

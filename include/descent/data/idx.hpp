@@ -63,18 +63,19 @@ inline std::vector<std::uint64_t> read_idx_header(GzipReader& in, std::uint32_t 
                                 std::uint32_t{magic[2]} << 8 | std::uint32_t{magic[3]};
     if (found != expected_magic) {
         std::string why;
-        if (magic[0] != 0 || magic[1] != 0) why = ": not an IDX file";
+        if (magic[0] != 0 || magic[1] != 0)
+            why = ": not an IDX file";
         else if (magic[2] != 0x08)
             why = ": element type " + hex(magic[2], 2) + " is not 0x08 (unsigned byte)";
         else
             why = ": " + std::to_string(magic[3]) + " dimensions, expected " + std::to_string(dimensions);
-        throw data_error(in.path() + ": wrong magic number " + hex(found, 8) + ", expected " + hex(expected_magic, 8) +
-                         " (" + kind + ")" + why);
+        throw data_error(in.path() + ": wrong magic number " + hex(found, 8) + ", expected " +
+                         hex(expected_magic, 8) + " (" + kind + ")" + why);
     }
     std::vector<unsigned char> bytes(4 * dimensions);
     if (in.read(bytes.data(), bytes.size()) != bytes.size())
-        throw data_error(in.path() + ": truncated in the header: " + kind + " need " + std::to_string(dimensions) +
-                         " sizes of 4 bytes after the magic number");
+        throw data_error(in.path() + ": truncated in the header: " + kind + " need " +
+                         std::to_string(dimensions) + " sizes of 4 bytes after the magic number");
     std::vector<std::uint64_t> sizes(dimensions);
     for (std::size_t d = 0; d < dimensions; ++d) {
         const unsigned char* b = bytes.data() + 4 * d;
@@ -86,7 +87,8 @@ inline std::vector<std::uint64_t> read_idx_header(GzipReader& in, std::uint32_t 
 // Exactly `size` bytes, then the end of the file.
 // throws: data_error when the file holds fewer or more bytes than the header
 //         announced (`what` says what the header announced).
-inline std::vector<std::uint8_t> read_idx_payload(GzipReader& in, std::uint64_t size, const std::string& what) {
+inline std::vector<std::uint8_t> read_idx_payload(GzipReader& in, std::uint64_t size,
+                                                  const std::string& what) {
     // Sized from what the file can hold, never from the header's word alone,
     // and grown as the bytes arrive: a header that claims terabytes costs only
     // what the file really holds before the shortfall is found.
@@ -96,20 +98,22 @@ inline std::vector<std::uint8_t> read_idx_payload(GzipReader& in, std::uint64_t 
     advise_huge_pages(data.data(), data.capacity());
     std::uint64_t have = 0;
     while (have < size) {
-        const std::uint64_t want = std::min<std::uint64_t>(size - have, std::max<std::uint64_t>(have, 1u << 20));
+        const std::uint64_t want =
+            std::min<std::uint64_t>(size - have, std::max<std::uint64_t>(have, 1u << 20));
         data.resize(static_cast<std::size_t>(have + want));
         const std::size_t got = in.read(data.data() + have, static_cast<std::size_t>(want));
         have += got;
         if (got < want)
-            throw data_error(in.path() + ": truncated: the header announces " + what + " (" + std::to_string(size) +
-                             " bytes) but the file holds only " + std::to_string(have));
+            throw data_error(in.path() + ": truncated: the header announces " + what + " (" +
+                             std::to_string(size) + " bytes) but the file holds only " +
+                             std::to_string(have));
     }
     std::uint64_t extra = 0;
     unsigned char sink[1 << 16];
     for (std::size_t got; (got = in.read(sink, sizeof sink)) > 0;) extra += got;
     if (extra > 0)
-        throw data_error(in.path() + ": " + std::to_string(extra) + " bytes of trailing data after the " + what +
-                         " the header announces");
+        throw data_error(in.path() + ": " + std::to_string(extra) + " bytes of trailing data after the " +
+                         what + " the header announces");
     return data;
 }
 
@@ -130,12 +134,15 @@ inline IdxImages read_idx_images(const std::filesystem::path& path) {
     detail::GzipReader in(path);
     const auto sizes = detail::read_idx_header(in, detail::idx_images_magic, "IDX images");
     const std::uint64_t count = sizes[0], rows = sizes[1], cols = sizes[2];
-    const std::string shape = std::to_string(count) + " images of " + std::to_string(rows) + "x" + std::to_string(cols);
+    const std::string shape =
+        std::to_string(count) + " images of " + std::to_string(rows) + "x" + std::to_string(cols);
     if (count == 0 || rows == 0 || cols == 0) throw data_error(in.path() + ": the header announces " + shape);
     constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max());
     const auto pixels = detail::checked_product(rows, cols, limit);
     const auto total = pixels ? detail::checked_product(*pixels, count, limit) : std::nullopt;
-    if (!total) throw data_error(in.path() + ": the header announces " + shape + ", more bytes than memory can address");
+    if (!total)
+        throw data_error(in.path() + ": the header announces " + shape +
+                         ", more bytes than memory can address");
     IdxImages images;
     images.pixels = detail::read_idx_payload(in, *total, shape);
     images.count = static_cast<Eigen::Index>(count);
@@ -148,7 +155,8 @@ inline IdxImages read_idx_images(const std::filesystem::path& path) {
 // When `classes` is given, every label must be in [0, classes).
 // ensures: at least one label.
 // throws: io_error, data_error as read_idx_images; data_error for a label out of range.
-inline std::vector<int> read_idx_labels(const std::filesystem::path& path, std::optional<int> classes = std::nullopt) {
+inline std::vector<int> read_idx_labels(const std::filesystem::path& path,
+                                        std::optional<int> classes = std::nullopt) {
     detail::GzipReader in(path);
     const auto count = detail::read_idx_header(in, detail::idx_labels_magic, "IDX labels")[0];
     if (count == 0) throw data_error(in.path() + ": the header announces 0 labels");
@@ -157,8 +165,8 @@ inline std::vector<int> read_idx_labels(const std::filesystem::path& path, std::
     if (classes)
         for (std::size_t t = 0; t < labels.size(); ++t)
             if (labels[t] >= *classes)
-                throw data_error(in.path() + ": label " + std::to_string(labels[t]) + " of sample " + std::to_string(t) +
-                                 " is outside [0, " + std::to_string(*classes) + ")");
+                throw data_error(in.path() + ": label " + std::to_string(labels[t]) + " of sample " +
+                                 std::to_string(t) + " is outside [0, " + std::to_string(*classes) + ")");
     return labels;
 }
 

@@ -44,7 +44,8 @@ inline std::string read_file(const std::filesystem::path& path) {
         const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
         bytes.append(buffer, n);
         if (n < sizeof buffer) {
-            if (std::ferror(file.get())) throw io_error("cannot read " + path.string() + ": " + errno_text(errno));
+            if (std::ferror(file.get()))
+                throw io_error("cannot read " + path.string() + ": " + errno_text(errno));
             return bytes;
         }
     }
@@ -67,7 +68,8 @@ inline void atomic_write(const std::filesystem::path& path, std::string_view byt
     // A unique name: the exclusive mode "x" refuses an existing file, so a
     // collision (another process, another thread) only costs a retry.
     static std::atomic<unsigned long long> counter{0};
-    const auto clock = static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
+    const auto clock =
+        static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
     fs::path temporary;
     File file;
     for (int attempt = 0; !file; ++attempt) {
@@ -91,7 +93,8 @@ inline void atomic_write(const std::filesystem::path& path, std::string_view byt
     } cleanup{temporary};
 
     errno = 0;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size() || std::fflush(file.get()) != 0)
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size() ||
+        std::fflush(file.get()) != 0)
         fail("cannot write " + temporary.string(), errno_text(errno));
 #if defined(_WIN32)
     const int synced = _commit(_fileno(file.get()));

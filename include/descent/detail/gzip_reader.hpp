@@ -74,7 +74,8 @@ private:
         if (code == Z_MEM_ERROR) throw std::bad_alloc();
         if (code == Z_BUF_ERROR)
             throw data_error(path_ + ": truncated gzip data (the compressed stream ends early)");
-        throw data_error(path_ + ": damaged gzip data (" + std::string(message ? message : "zlib error") + ")");
+        throw data_error(path_ + ": damaged gzip data (" + std::string(message ? message : "zlib error") +
+                         ")");
     }
 
     std::string path_;

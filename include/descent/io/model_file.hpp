@@ -29,9 +29,9 @@
 // offset 13 and a CRC-32 as the last 4 bytes. So a file is checked for damage
 // before its version is believed, and a newer file is told apart from a
 // corrupt one.
-#include <Eigen/Core>
 #include <zlib.h>
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <bit>
 #include <concepts>
@@ -88,7 +88,9 @@ constexpr char scalar_code() {
                   "descent's model files hold IEEE-754 float or double parameters");
     return sizeof(Scalar) == 4 ? 'f' : 'd';
 }
-inline const char* scalar_name(char code) { return code == 'f' ? "float" : "double"; }
+inline const char* scalar_name(char code) {
+    return code == 'f' ? "float" : "double";
+}
 
 // The manifest as messages show it: "784-128-10 relu" (the output layer is
 // always Dense<Identity>, so only the hidden activations are named).
@@ -112,7 +114,8 @@ inline std::string describe(const std::vector<LayerRecord>& layers, bool sizes =
     }
     if (layers.size() == 1) return text;
     const auto& first = layers.front().activation;
-    const bool same = std::all_of(layers.begin(), layers.end() - 1, [&](const auto& l) { return l.activation == first; });
+    const bool same =
+        std::all_of(layers.begin(), layers.end() - 1, [&](const auto& l) { return l.activation == first; });
     if (same) return text + " " + first;
     text += " ";
     for (std::size_t k = 0; k + 1 < layers.size(); ++k) {
@@ -148,7 +151,8 @@ public:
         bytes_.append(raw, sizeof(T));
     }
     void put_name(std::string_view name) {
-        if (name.size() > 255) throw argument_error("save: name \"" + std::string(name) + "\" is over 255 bytes");
+        if (name.size() > 255)
+            throw argument_error("save: name \"" + std::string(name) + "\" is over 255 bytes");
         put(static_cast<std::uint8_t>(name.size()));
         bytes_.append(name);
     }
@@ -218,10 +222,15 @@ struct ModelImage {
 
 // throws: not_a_model_file_error, corrupt_model_file_error, model_version_error.
 inline ModelImage decode_model(std::string_view bytes, const std::string& name) {
-    if (bytes.size() < sizeof model_magic || bytes.substr(0, sizeof model_magic) != std::string_view(model_magic, sizeof model_magic))
+    auto corrupt = [&](const std::string& what) {
+        return corrupt_model_file_error(name + ": corrupt model file: " + what);
+    };
+    const std::string_view magic(model_magic, sizeof model_magic);
+    if (!bytes.empty() && bytes.size() < magic.size() && magic.starts_with(bytes))
+        throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, inside the magic number");
+    if (!bytes.starts_with(magic))
         throw not_a_model_file_error(name + ": not a descent model file (wrong magic number" +
                                      (bytes.empty() ? std::string("; the file is empty)") : ")"));
-    auto corrupt = [&](const std::string& what) { return corrupt_model_file_error(name + ": corrupt model file: " + what); };
     if (bytes.size() < model_header_size + 4)
         throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, shorter than any model file");
     const char order_mark = bytes[sizeof model_magic];
@@ -232,7 +241,8 @@ inline ModelImage decode_model(std::string_view bytes, const std::string& name) 
     const auto stored = trailer.get<std::uint32_t>("checksum");
     const auto computed = crc32_of(bytes.substr(0, bytes.size() - 4));
     if (stored != computed)
-        throw corrupt("the CRC-32 does not match its content (the file was truncated, damaged or appended to)");
+        throw corrupt(
+            "the CRC-32 does not match its content (the file was truncated, damaged or appended to)");
 
     ModelReader in(bytes.substr(0, bytes.size() - 4), order, name);
     in.skip(sizeof model_magic + 1);
@@ -249,7 +259,8 @@ inline ModelImage decode_model(std::string_view bytes, const std::string& name) 
     if (depth == 0) throw corrupt("no layers");
     if (depth > in.remaining() / 18) throw corrupt(std::to_string(depth) + " layers do not fit in the file");
     std::uint64_t expected = 0;
-    constexpr std::uint64_t limit = std::numeric_limits<std::uint32_t>::max();  // sizes beyond are not a model
+    constexpr std::uint64_t limit =
+        std::numeric_limits<std::uint32_t>::max();  // sizes beyond are not a model
     for (std::uint32_t k = 0; k < depth; ++k) {
         LayerRecord layer;
         layer.kind = in.get_name("layer manifest");
@@ -257,8 +268,8 @@ inline ModelImage decode_model(std::string_view bytes, const std::string& name) 
         layer.inputs = in.get<std::uint64_t>("layer manifest");
         layer.outputs = in.get<std::uint64_t>("layer manifest");
         if (layer.inputs == 0 || layer.outputs == 0 || layer.inputs > limit || layer.outputs > limit)
-            throw corrupt("layer " + std::to_string(k + 1) + " has sizes " + std::to_string(layer.inputs) + " -> " +
-                          std::to_string(layer.outputs));
+            throw corrupt("layer " + std::to_string(k + 1) + " has sizes " + std::to_string(layer.inputs) +
+                          " -> " + std::to_string(layer.outputs));
         if (k > 0 && layer.inputs != image.layers.back().outputs)
             throw corrupt("layer " + std::to_string(k + 1) + " takes " + std::to_string(layer.inputs) +
                           " inputs but layer " + std::to_string(k) + " gives " +
@@ -277,8 +288,8 @@ inline ModelImage decode_model(std::string_view bytes, const std::string& name) 
     if (image.parameter_count != expected || image.parameter_count > in.remaining() / scalar_size ||
         image.parameter_count * scalar_size != in.remaining())
         throw corrupt("the manifest " + describe(image.layers) + " needs " + std::to_string(expected) +
-                      " parameters, the file announces " + std::to_string(image.parameter_count) + " and holds " +
-                      std::to_string(in.remaining()) + " bytes of them");
+                      " parameters, the file announces " + std::to_string(image.parameter_count) +
+                      " and holds " + std::to_string(in.remaining()) + " bytes of them");
     image.parameters = bytes.substr(in.position(), in.remaining());
     return image;
 }
@@ -299,7 +310,8 @@ std::string encode_model(const std::vector<LayerRecord>& layers, const Scalar* t
         out.put(layer.outputs);
     }
     out.put(static_cast<std::uint64_t>(count));
-    if (order == std::endian::native) out.put_raw(theta, count * sizeof(Scalar));
+    if (order == std::endian::native)
+        out.put_raw(theta, count * sizeof(Scalar));
     else
         for (std::size_t i = 0; i < count; ++i) out.put(theta[i]);
     out.put(crc32_of(out.bytes()));
@@ -322,16 +334,17 @@ template <std::floating_point Scalar>
 void check_scalar(const ModelImage& image, const std::string& name) {
     if (image.scalar != scalar_code<Scalar>())
         throw scalar_type_mismatch_error(name + ": the file holds " + scalar_name(image.scalar) +
-                                         " parameters, this network is " + scalar_name(scalar_code<Scalar>()) +
-                                         " (load it into Net::rebind<" + scalar_name(image.scalar) + ">)");
+                                         " parameters, this network is " +
+                                         scalar_name(scalar_code<Scalar>()) + " (load it into Net::rebind<" +
+                                         scalar_name(image.scalar) + ">)");
 }
 
 template <class Net>
 concept SavableNetwork = requires(Net& net, const Net& c) {
     typename Net::scalar_type;
     { Net::depth } -> std::convertible_to<std::size_t>;
-    { c.sizes() };
-    { c.parameters() };
+    {c.sizes()};
+    {c.parameters()};
     net.parameters() = c.parameters();
     net.template layer<0>();
 };
@@ -346,8 +359,9 @@ concept SavableNetwork = requires(Net& net, const Net& c) {
 template <detail::SavableNetwork Net>
 void save(const Net& net, const std::filesystem::path& path) {
     const auto theta = net.parameters();
-    detail::atomic_write(path, detail::encode_model(detail::manifest(net), theta.data(),
-                                                    static_cast<std::size_t>(theta.size()), std::endian::native));
+    detail::atomic_write(path,
+                         detail::encode_model(detail::manifest(net), theta.data(),
+                                              static_cast<std::size_t>(theta.size()), std::endian::native));
 }
 
 // Reads θ from `path` into `net`, whose architecture and scalar type must be the file's.
