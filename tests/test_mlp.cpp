@@ -225,7 +225,7 @@ Net trained_a_little() {
 
 }  // namespace
 
-TEST_CASE("a label outside [0, C) is a label_error naming the label and the sample", "[mlp][errors]") {
+TEST_CASE("a label outside 0 to C-1 is a label_error naming the label and the sample", "[mlp][errors]") {
     Net net = trained_a_little();
     const Snapshot before(net);
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(3, 4, 2);
@@ -347,7 +347,7 @@ std::pair<double, double> train(Net& net, const Eigen::MatrixXd& x, const std::v
 
 }  // namespace
 
-TEST_CASE("a copy trains on its own; the original is unchanged", "[mlp]") {
+TEST_CASE("a copy trains on its own and the original is unchanged", "[mlp]") {
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(3, 6, 10);
     const auto y = descent::test::labels_cycling(6, 3);
     Net original({3, 4, 3}, 3);
@@ -406,4 +406,42 @@ TEST_CASE("a moved-to network still trains", "[mlp]") {
         const auto [first, last] = train(nets[0], x, y);
         CHECK(last < first);
     }
+}
+
+TEMPLATE_TEST_CASE("Mlp::descend takes the step of compute_gradient then θ -= α∇θ, leaving gradient() alone",
+                   "[mlp]", float, double) {
+    using T = TestType;
+    using Net = Mlp<Dense<Relu, T>, Dense<descent::Tanh, T>, Dense<Identity, T>>;
+    for (const Eigen::Index batch : {1, 7}) {
+        CAPTURE(batch);
+        Net fused({6, 40, 20, 3}, 5);
+        Net reference = fused;
+        const auto x = descent::test::pseudo_random<T>(6, batch, 11);
+        const auto y = descent::test::labels_cycling(batch, 3);
+        const T alpha = T(0.05);
+        fused.gradient().setConstant(T(7));
+        for (int step = 0; step < 3; ++step) {
+            const T l_fused = fused.descend(x, y, alpha);
+            const T l_reference = reference.compute_gradient(x, y);
+            reference.parameters() -= alpha * reference.gradient();
+            CHECK_THAT(static_cast<double>(l_fused),
+                       Catch::Matchers::WithinRel(static_cast<double>(l_reference), descent::test::tolerance<T>()));
+        }
+        const double difference = static_cast<double>((fused.parameters() - reference.parameters()).cwiseAbs().maxCoeff());
+        const double scale = static_cast<double>(reference.parameters().cwiseAbs().maxCoeff());
+        CHECK(difference <= descent::test::tolerance<T>() * scale);
+        CHECK((fused.gradient().array() == T(7)).all());  // ∇θ was never stored
+        CHECK(fused.parameters() != Net({6, 40, 20, 3}, 5).parameters());  // and θ did move
+    }
+}
+
+TEST_CASE("Mlp::descend rejects bad input before θ changes", "[mlp][errors]") {
+    SmallNet<double> net = small_net<double>();
+    const Eigen::VectorXd theta = net.parameters();
+    Eigen::MatrixXd x(2, 2);
+    x << 1, 2, 3, 4;
+    const std::vector<int> bad{0, 2};
+    CHECK_THROWS_AS(net.descend(x, bad, 0.1), descent::label_error);
+    CHECK_THROWS_WITH(net.descend(x, bad, 0.1), Contains("Mlp::descend") && Contains("label 2 of sample 1"));
+    CHECK(net.parameters() == theta);
 }

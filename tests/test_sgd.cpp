@@ -215,3 +215,27 @@ TEMPLATE_TEST_CASE("per-example Sgd learns XOR with a 2-4-2 network", "[sgd]", f
     CHECK(after < 0.05);
     CHECK(after < before);
 }
+
+// Without regularization Sgd takes Mlp::descend, the step fused into backpropagation;
+// with λ > 0 it stores ∇θ(l + λΩ) first. Both are θ - α∇θ(l + λΩ).
+TEST_CASE("Sgd with λ = 0 takes the fused step: the same θ, gradient() untouched", "[sgd]") {
+    using Net = Mlp<Dense<Relu, double>, Dense<Identity, double>>;
+    const auto x = descent::test::pseudo_random<double>(4, 6, 3);
+    const auto y = descent::test::labels_cycling(6, 3);
+    Net fused({4, 8, 3}, 2);
+    Net stored = fused;
+    fused.gradient().setConstant(7);
+    Sgd plain(0.2);
+    Sgd<descent::L2> decay_off(0.2, 0.0);
+    const double l = plain.step(fused, x, y);
+    CHECK((fused.gradient().array() == 7).all());
+    CHECK_THAT(l, Catch::Matchers::WithinRel(static_cast<double>(stored.compute_gradient(x, y)), 1e-12));
+    const Eigen::VectorXd expected = stored.parameters() - 0.2 * stored.gradient();
+    CHECK((fused.parameters() - expected).cwiseAbs().maxCoeff() < 1e-12);
+    decay_off.step(stored, x, y);  // λ = 0 with L2 is the same fused step
+    Sgd<descent::L2> decay(0.2, 0.01);
+    Net regularized({4, 8, 3}, 2);
+    regularized.gradient().setConstant(7);
+    decay.step(regularized, x, y);
+    CHECK((regularized.gradient().array() != 7).any());  // λ > 0: ∇θ(l + λΩ) was stored
+}

@@ -37,6 +37,16 @@ struct ParameterBlock {
     Eigen::Index size() const { return rows * cols; }
 };
 
+namespace detail {
+
+// A layer that can take its step of gradient descent during backpropagation (Dense::descend).
+template <class L>
+concept descends = requires(L& layer, const Eigen::Ref<const Eigen::Matrix<typename L::scalar_type, Eigen::Dynamic,
+                                                                         Eigen::Dynamic>>& m,
+                            typename L::scalar_type alpha) { layer.descend(m, m, true, alpha); };
+
+}  // namespace detail
+
 // Layers are checked by static_assert rather than in the template head, so that
 // a type that is not a Layer is reported with the member it lacks.
 template <class... Layers>
@@ -182,6 +192,20 @@ public:
         return l;
     }
 
+    // One step of gradient descent without regularization, θ ← θ - α∇θ l, fused into
+    // backpropagation: each layer's step is taken as soon as its ∇h(k-1) has been
+    // computed with W(k) before the step (Dense::descend), so ∇θ is never stored and
+    // gradient() keeps what the last compute_gradient() left. Sgd takes this path when λ = 0.
+    // Returns l at θ before the step. throws: as compute_gradient, before θ changes.
+    Scalar descend(const Eigen::Ref<const Matrix>& x, std::span<const int> labels, Scalar alpha)
+        requires(detail::descends<Layers> && ...)
+    {
+        check(x, labels, "Mlp::descend");
+        const Scalar l = loss_.forward(forward_from<0>(x), labels);
+        descend_from<depth - 1>(x, loss_.backward(labels), alpha);
+        return l;
+    }
+
 private:
     void check(const Eigen::Ref<const Matrix>& x, std::span<const int> labels, const char* where) const {
         detail::check_batch(x, inputs(), where);
@@ -260,6 +284,17 @@ private:
         } else {
             const auto grad_h_prev = std::get<K>(layers_).backward(std::get<K - 1>(layers_).output(), grad_h, true);
             backward_from<K - 1>(x, grad_h_prev);
+        }
+    }
+
+    template <std::size_t K>
+    void descend_from(const Eigen::Ref<const Matrix>& x, const Eigen::Ref<const Matrix>& grad_h, Scalar alpha) {
+        if constexpr (K == 0) {
+            std::get<0>(layers_).descend(x, grad_h, false, alpha);
+        } else {
+            const auto grad_h_prev =
+                std::get<K>(layers_).descend(std::get<K - 1>(layers_).output(), grad_h, true, alpha);
+            descend_from<K - 1>(x, grad_h_prev, alpha);
         }
     }
 

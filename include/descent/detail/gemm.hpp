@@ -143,18 +143,22 @@ private:
         });
     }
 
-    // C = α a bᵀ (+ C) for a depth of 1 (a batch of one sample's ∇W(k) = ∇a(k) h(k-1)ᵀ):
-    // one pass over C, a column at a time, cut by columns.
+    // C = α a bᵀ (+ C) for a depth of 1 (∇W(k) = ∇a(k) h(k-1)ᵀ of one sample): one pass
+    // over C, a column at a time. Cut by rows, as matrix_vector is, so that at batch 1 each
+    // thread updates the rows of W(k) it read in the forward pass, still in its own cache.
     template <class Lhs, class Rhs>
     static void outer(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), n = C.cols();
-        const int count = threads_for(double(m) * double(n), min_gemv_work_per_thread, n);
+        const int count = threads_for(double(m) * double(n), min_gemv_work_per_thread, m / 16);
         run_on_threads(count, [&](int i, int actual) {
-            const auto [begin, end] = slab(n, actual, i, 1);
-            for (Eigen::Index j = begin; j < end; ++j) {
+            const auto [begin, end] = slab(m, actual, i, 16);
+            if (begin == end) return;
+            const auto a = A.col(0).segment(begin, end - begin);
+            for (Eigen::Index j = 0; j < n; ++j) {
+                auto c = C.col(j).segment(begin, end - begin);
                 const Scalar s = alpha * B(0, j);
-                if (accumulate) C.col(j) += s * A.col(0);
-                else C.col(j) = s * A.col(0);
+                if (accumulate) c += s * a;
+                else c = s * a;
             }
         });
     }

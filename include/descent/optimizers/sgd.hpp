@@ -4,6 +4,7 @@
 //   θ ← θ + α Δ
 // With a batch of one sample this is the per-example algorithm exactly as written.
 #include <Eigen/Core>
+#include <span>
 
 #include "../regularizers/no_regularization.hpp"
 #include "../regularizers/regularizer.hpp"
@@ -20,6 +21,18 @@ public:
 
     // Sgd keeps no state; reset() is here so that every optimizer can be reset alike.
     void reset() {}
+
+    // One step on the batch; returns l + λΩ at θ before the step (FirstOrder::step).
+    // With λ = 0, on a network that can (Mlp::descend), the update is fused into
+    // backpropagation: the same step, with ∇θ never stored, so net.gradient() is left as it was.
+    template <class Net>
+    double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels) {
+        using S = typename Net::Scalar;
+        if constexpr (requires { net.descend(x, labels, S{}); }) {
+            if (this->lambda() == 0) return static_cast<double>(net.descend(x, labels, static_cast<S>(this->learning_rate())));
+        }
+        return FirstOrder<Sgd<Omega>, Omega>::step(net, x, labels);
+    }
 
 private:
     friend class FirstOrder<Sgd<Omega>, Omega>;
