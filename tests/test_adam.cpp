@@ -1,6 +1,7 @@
 // Adam: m = β1 m + (1-β1) g, v = β2 v + (1-β2) g², θ ← θ - α m̂ / (√v̂ + ε) with
 // m̂ = m / (1-β1^t), v̂ = v / (1-β2^t); two steps by hand, then the formula over several
 // steps with λ∇Ω in g, and a checkpoint of the state.
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
@@ -8,18 +9,16 @@
 #include <descent/optimizers/adam.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/training/objective.hpp>
-
-#include <cmath>
 #include <vector>
 
 #include "support.hpp"
 
+using Catch::Matchers::Contains;
+using Catch::Matchers::WithinAbs;
 using descent::Adam;
 using descent::Dense;
 using descent::Identity;
 using descent::Mlp;
-using Catch::Matchers::Contains;
-using Catch::Matchers::WithinAbs;
 
 TEMPLATE_TEST_CASE("Two Adam steps, by hand", "[adam]", float, double) {
     // Softmax regression at θ = 0 on x = (1, 2), y = 0; θ = (W00, W10, W01, W11, b0, b1).
@@ -41,9 +40,12 @@ TEMPLATE_TEST_CASE("Two Adam steps, by hand", "[adam]", float, double) {
     const std::vector<double> theta1{0.05, -0.05, 1.0 / 15, -1.0 / 15, 0.05, -0.05};
     for (Eigen::Index i = 0; i < 6; ++i) {
         CAPTURE(i);
-        CHECK_THAT(static_cast<double>(net.parameters()(i)), WithinAbs(theta1[static_cast<std::size_t>(i)], tol));
+        CHECK_THAT(static_cast<double>(net.parameters()(i)),
+                   WithinAbs(theta1[static_cast<std::size_t>(i)], tol));
         CHECK_THAT(adam.first_moment()(i), WithinAbs(0.1 * 0.5 * s[static_cast<std::size_t>(i)], tol));
-        CHECK_THAT(adam.second_moment()(i), WithinAbs(0.001 * 0.25 * s[static_cast<std::size_t>(i)] * s[static_cast<std::size_t>(i)], tol));
+        CHECK_THAT(
+            adam.second_moment()(i),
+            WithinAbs(0.001 * 0.25 * s[static_cast<std::size_t>(i)] * s[static_cast<std::size_t>(i)], tol));
     }
     CHECK(adam.steps() == 1);
 
@@ -55,7 +57,8 @@ TEMPLATE_TEST_CASE("Two Adam steps, by hand", "[adam]", float, double) {
         auto probe = net;
         probe.compute_gradient(x, y);
         for (Eigen::Index i = 0; i < 6; ++i)
-            CHECK_THAT(static_cast<double>(probe.gradient()(i)), WithinAbs(r * s[static_cast<std::size_t>(i)], tol));
+            CHECK_THAT(static_cast<double>(probe.gradient()(i)),
+                       WithinAbs(r * s[static_cast<std::size_t>(i)], tol));
     }
     // m = 0.9·0.05 s + 0.1 r s = (0.045 + 0.1 r) s,           m̂ = m / (1 - 0.9²) = m / 0.19
     // v = 0.999·0.00025 s² + 0.001 r² s²,                      v̂ = v / (1 - 0.999²) = v / 0.001999
@@ -67,8 +70,8 @@ TEMPLATE_TEST_CASE("Two Adam steps, by hand", "[adam]", float, double) {
     for (Eigen::Index i = 0; i < 6; ++i) {
         CAPTURE(i);
         const double si = s[static_cast<std::size_t>(i)];
-        const double expected = theta1[static_cast<std::size_t>(i)] -
-                                0.1 * m_hat * si / (std::sqrt(v_hat) * std::abs(si) + 0.5);
+        const double expected =
+            theta1[static_cast<std::size_t>(i)] - 0.1 * m_hat * si / (std::sqrt(v_hat) * std::abs(si) + 0.5);
         CHECK_THAT(static_cast<double>(net.parameters()(i)), WithinAbs(expected, tol));
     }
     CHECK_THAT(static_cast<double>(net.parameters()(0)), WithinAbs(0.0964605, 1e-6));
@@ -95,11 +98,13 @@ TEMPLATE_TEST_CASE("Adam with L2 follows its formula over several steps", "[adam
         v = beta2 * v + (1 - beta2) * g.cwiseAbs2();
         const Eigen::ArrayXd m_hat = m.array() / (1 - std::pow(beta1, t));
         const Eigen::ArrayXd v_hat = v.array() / (1 - std::pow(beta2, t));
-        reference.parameters().array() -= (alpha * m_hat / (v_hat.sqrt() + epsilon)).template cast<TestType>();
+        reference.parameters().array() -=
+            (alpha * m_hat / (v_hat.sqrt() + epsilon)).template cast<TestType>();
     }
     CHECK(adam.first_moment().isApprox(m, descent::test::tolerance<TestType>()));
     CHECK(adam.second_moment().isApprox(v, descent::test::tolerance<TestType>()));
-    CHECK(net.parameters().isApprox(reference.parameters(), static_cast<TestType>(descent::test::tolerance<TestType>())));
+    CHECK(net.parameters().isApprox(reference.parameters(),
+                                    static_cast<TestType>(descent::test::tolerance<TestType>())));
 }
 
 TEST_CASE("Adam's state restored into a fresh Adam continues as if uninterrupted", "[adam]") {
@@ -136,11 +141,14 @@ TEST_CASE("Adam's state restored into a fresh Adam continues as if uninterrupted
 TEST_CASE("Adam refuses bad hyperparameters, naming them", "[adam]") {
     using descent::NoRegularization;
     CHECK_THROWS_AS(Adam(0.01, 0.0, NoRegularization{}, 1.0), descent::argument_error);
-    CHECK_THROWS_WITH(Adam(0.01, 0.0, NoRegularization{}, 1.0), Contains("Adam: beta1 must be in [0, 1), got 1"));
-    CHECK_THROWS_WITH(Adam(0.01, 0.0, NoRegularization{}, 0.9, -0.1), Contains("Adam: beta2 must be in [0, 1), got -0.1"));
+    CHECK_THROWS_WITH(Adam(0.01, 0.0, NoRegularization{}, 1.0),
+                      Contains("Adam: beta1 must be in [0, 1), got 1"));
+    CHECK_THROWS_WITH(Adam(0.01, 0.0, NoRegularization{}, 0.9, -0.1),
+                      Contains("Adam: beta2 must be in [0, 1), got -0.1"));
     CHECK_THROWS_WITH(Adam(0.01, 0.0, NoRegularization{}, 0.9, 0.999, 0.0),
                       Contains("Adam: epsilon must be positive and finite, got 0"));
     CHECK_THROWS_WITH(Adam(-0.01), Contains("Adam: learning rate must be positive and finite, got -0.01"));
-    CHECK_THROWS_WITH(Adam(0.01, std::nan("")), Contains("Adam: lambda must be non-negative and finite, got nan"));
+    CHECK_THROWS_WITH(Adam(0.01, std::nan("")),
+                      Contains("Adam: lambda must be non-negative and finite, got nan"));
     CHECK_NOTHROW(Adam(0.01, 0.0, NoRegularization{}, 0.0, 0.0, 1e-12));
 }

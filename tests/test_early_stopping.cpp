@@ -1,5 +1,7 @@
 // Validation during fit and early stopping on the validation loss: the best epoch's θ
 // comes back, the reports say which epoch that was.
+#include <algorithm>
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
@@ -7,18 +9,15 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/training/early_stopping.hpp>
 #include <descent/training/fit.hpp>
-
-#include <algorithm>
-#include <cmath>
 #include <limits>
 #include <vector>
 
 #include "support.hpp"
 
-using descent::BestEpoch;
-using descent::EarlyStopping;
 using Catch::Matchers::Contains;
 using Catch::Matchers::WithinRel;
+using descent::BestEpoch;
+using descent::EarlyStopping;
 
 namespace {
 
@@ -85,7 +84,8 @@ TEST_CASE("BestEpoch without early stopping only tracks", "[early_stopping]") {
 TEST_CASE("EarlyStopping refuses a patience of 0 and a negative min_delta", "[early_stopping]") {
     using Vector = Eigen::VectorXd;
     CHECK_THROWS_AS(BestEpoch<Vector>(EarlyStopping{0, 0.0}), descent::argument_error);
-    CHECK_THROWS_WITH(BestEpoch<Vector>(EarlyStopping{0, 0.0}), Contains("EarlyStopping: patience must be at least 1, got 0"));
+    CHECK_THROWS_WITH(BestEpoch<Vector>(EarlyStopping{0, 0.0}),
+                      Contains("EarlyStopping: patience must be at least 1, got 0"));
     CHECK_THROWS_WITH(BestEpoch<Vector>(EarlyStopping{3, -0.5}),
                       Contains("EarlyStopping: min_delta must be non-negative and finite, got -0.5"));
 }
@@ -182,7 +182,8 @@ TEST_CASE("The training accuracy is counted at θ before each step", "[early_sto
 TEST_CASE("A validation set may be a view: a block of rows is read with its stride", "[early_stopping]") {
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(3, 10, 11);
     const auto y = descent::test::labels_cycling(10, 2);
-    const Eigen::MatrixXd wide = descent::test::pseudo_random<double>(5, 50, 12);  // rows 0..2 are the features
+    const Eigen::MatrixXd wide =
+        descent::test::pseudo_random<double>(5, 50, 12);  // rows 0..2 are the features
     const Eigen::MatrixXd copy = wide.topRows(3);
     const auto y_val = descent::test::labels_cycling(50, 2);
     Net a({3, 4, 2}, 1), b({3, 4, 2}, 1);
@@ -208,13 +209,15 @@ TEST_CASE("fit refuses bad validation and early-stopping options before any step
     SECTION("early stopping without a validation set") {
         options.early_stopping = EarlyStopping{};
         CHECK_THROWS_AS(descent::fit(net, sgd, x, y, options), descent::argument_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, x, y, options), Contains("early stopping needs a validation set"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, x, y, options),
+                          Contains("early stopping needs a validation set"));
     }
     SECTION("patience 0") {
         options.validate_on(x, y);
         options.early_stopping = EarlyStopping{0, 0.0};
         CHECK_THROWS_AS(descent::fit(net, sgd, x, y, options), descent::argument_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, x, y, options), Contains("patience must be at least 1, got 0"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, x, y, options),
+                          Contains("patience must be at least 1, got 0"));
     }
     SECTION("a validation set of the other scalar type") {
         const Eigen::MatrixXf xf = x.cast<float>();
@@ -226,7 +229,8 @@ TEST_CASE("fit refuses bad validation and early-stopping options before any step
         const Eigen::MatrixXd wide = descent::test::pseudo_random<double>(4, 10, 14);
         options.validate_on(wide, y);
         CHECK_THROWS_AS(descent::fit(net, sgd, x, y, options), descent::shape_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, x, y, options), Contains("fit (validation set): input has 4 rows"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, x, y, options),
+                          Contains("fit (validation set): input has 4 rows"));
     }
     SECTION("validation labels out of range or too few") {
         const std::vector<int> bad = descent::test::labels_cycling(10, 3);

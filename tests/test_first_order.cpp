@@ -11,15 +11,14 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/training/fit.hpp>
-
 #include <vector>
 
 #include "support.hpp"
 
+using Catch::Matchers::Contains;
 using descent::Dense;
 using descent::Identity;
 using descent::Mlp;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -107,7 +106,8 @@ TEST_CASE("A step on bad input changes neither θ nor the optimizer's state", "[
 TEST_CASE("set_learning_rate validates, and the next step uses the new α", "[first_order]") {
     descent::Sgd sgd(0.1);
     CHECK_THROWS_AS(sgd.set_learning_rate(0), descent::argument_error);
-    CHECK_THROWS_WITH(sgd.set_learning_rate(std::nan("")), Contains("Sgd: learning rate must be positive and finite, got nan"));
+    CHECK_THROWS_WITH(sgd.set_learning_rate(std::nan("")),
+                      Contains("Sgd: learning rate must be positive and finite, got nan"));
     CHECK(sgd.learning_rate() == 0.1);
     sgd.set_learning_rate(0.2);
     // g = (-0.5, 0.5, -1, 1, -0.5, 0.5) at θ = 0 (as above): θ = -0.2 g.

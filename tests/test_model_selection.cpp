@@ -1,18 +1,17 @@
 // Model selection: grid and random search choose by validation accuracy and report every trial.
-#include <descent/training/model_selection.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <descent/training/model_selection.hpp>
 #include <limits>
 #include <set>
 #include <vector>
 
 #include "support.hpp"
 
+using Catch::Matchers::Contains;
 using descent::ActivationKind;
 using descent::Hyperparameters;
 using descent::TrialResult;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -21,25 +20,28 @@ namespace {
 TrialResult made_up(const Hyperparameters& h) {
     TrialResult r;
     r.validation_accuracy = 0.9 - 0.1 * std::abs(std::log10(h.learning_rate / 0.1)) -
-                            (h.lambda == 0.001 ? 0.0 : 0.05) - (h.hidden == std::vector<Eigen::Index>{50} ? 0.0 : 0.02) -
+                            (h.lambda == 0.001 ? 0.0 : 0.05) -
+                            (h.hidden == std::vector<Eigen::Index>{50} ? 0.0 : 0.02) -
                             (h.activation == ActivationKind::tanh ? 0.0 : 0.03);
     return r;
 }
 
 }  // namespace
 
-TEST_CASE("Grid search runs the cartesian product and picks the highest validation accuracy", "[model_selection]") {
+TEST_CASE("Grid search runs the cartesian product and picks the highest validation accuracy",
+          "[model_selection]") {
     descent::Grid grid;
     grid.learning_rates = {0.01, 0.1, 1.0};
     grid.lambdas = {0.0, 0.001};
     grid.hidden = {{20}, {50}, {50, 20}};
     grid.activations = {ActivationKind::relu, ActivationKind::tanh};
     std::vector<std::size_t> seen;
-    const auto result = descent::grid_search(grid, made_up, [&](const descent::Trial& t, std::size_t i, std::size_t n) {
-        CHECK(n == 36);
-        CHECK(t.result.validation_accuracy == made_up(t.hyperparameters).validation_accuracy);
-        seen.push_back(i);
-    });
+    const auto result =
+        descent::grid_search(grid, made_up, [&](const descent::Trial& t, std::size_t i, std::size_t n) {
+            CHECK(n == 36);
+            CHECK(t.result.validation_accuracy == made_up(t.hyperparameters).validation_accuracy);
+            seen.push_back(i);
+        });
     REQUIRE(result.trials.size() == 3 * 2 * 3 * 2);
     CHECK(seen.size() == 36);
     CHECK(seen.back() == 35);
@@ -110,9 +112,10 @@ TEST_CASE("Random search draws reproducibly within its bounds", "[model_selectio
         REQUIRE(result.trials.size() == 25);
         for (std::size_t i = 0; i < 25; ++i)
             CHECK(descent::to_string(result.trials[i].hyperparameters) == descent::to_string(a[i]));
-        const auto best = std::max_element(result.trials.begin(), result.trials.end(), [](const auto& x, const auto& y) {
-            return x.result.validation_accuracy < y.result.validation_accuracy;
-        });
+        const auto best =
+            std::max_element(result.trials.begin(), result.trials.end(), [](const auto& x, const auto& y) {
+                return x.result.validation_accuracy < y.result.validation_accuracy;
+            });
         CHECK(result.best == static_cast<std::size_t>(best - result.trials.begin()));
     }
     SECTION("λ bounds of 0 give λ = 0") {
@@ -174,7 +177,8 @@ TEST_CASE("Searches refuse empty lists and bad bounds", "[model_selection]") {
     CHECK_THROWS_WITH(descent::grid_search(grid, made_up), Contains("Grid::activations is empty"));
 
     descent::RandomSpace space;
-    CHECK_THROWS_WITH(descent::random_search(space, 0, 1, made_up), Contains("the number of trials must be at least 1, got 0"));
+    CHECK_THROWS_WITH(descent::random_search(space, 0, 1, made_up),
+                      Contains("the number of trials must be at least 1, got 0"));
     space.learning_rate_min = 0;
     CHECK_THROWS_WITH(descent::random_candidates(space, 5, 1),
                       Contains("random_search: learning rate must be positive and finite, got 0"));

@@ -1,6 +1,7 @@
 // Momentum: ∇̄θ(t) = g(t) + β∇̄θ(t-1); classical θ ← θ - α∇̄θ(t), Nesterov θ ← θ - α(g(t) + β∇̄θ(t)),
 // checked by hand on a one-layer network, against the formula over several steps, and
 // (Nesterov) against the look-ahead form it reformulates.
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
@@ -9,19 +10,17 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/training/objective.hpp>
-
-#include <cmath>
 #include <vector>
 
 #include "support.hpp"
 
+using Catch::Matchers::Contains;
+using Catch::Matchers::WithinAbs;
 using descent::Dense;
 using descent::Identity;
 using descent::Mlp;
 using descent::Momentum;
 using descent::MomentumKind;
-using Catch::Matchers::Contains;
-using Catch::Matchers::WithinAbs;
 
 namespace {
 
@@ -42,12 +41,13 @@ struct TinyProblem {
 };
 
 template <class T, class Expected>
-void check_parameters(const Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>& theta, const Expected& expected) {
+void check_parameters(const Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>& theta,
+                      const Expected& expected) {
     REQUIRE(theta.size() == static_cast<Eigen::Index>(expected.size()));
     for (Eigen::Index i = 0; i < theta.size(); ++i) {
         CAPTURE(i);
-        CHECK_THAT(static_cast<double>(theta(i)), WithinAbs(expected[static_cast<std::size_t>(i)],
-                                                            10 * descent::test::tolerance<T>()));
+        CHECK_THAT(static_cast<double>(theta(i)),
+                   WithinAbs(expected[static_cast<std::size_t>(i)], 10 * descent::test::tolerance<T>()));
     }
 }
 
@@ -66,7 +66,8 @@ TEMPLATE_TEST_CASE("A classical momentum step, by hand", "[momentum]", float, do
     for (std::size_t i = 0; i < velocity.size(); ++i)
         CHECK_THAT(momentum.velocity()(static_cast<Eigen::Index>(i)),
                    WithinAbs(velocity[i], 10 * descent::test::tolerance<TestType>()));
-    check_parameters<TestType>(p.net.parameters(), std::vector<double>{-0.04, -0.14, 0.01, -0.19, -0.04, -0.14});
+    check_parameters<TestType>(p.net.parameters(),
+                               std::vector<double>{-0.04, -0.14, 0.01, -0.19, -0.04, -0.14});
 }
 
 TEMPLATE_TEST_CASE("A Nesterov momentum step, by hand", "[momentum]", float, double) {
@@ -98,8 +99,12 @@ TEMPLATE_TEST_CASE("Momentum with L2 follows its formula over several steps", "[
     const auto y = descent::test::labels_cycling(5, 2);
     const double alpha = 0.05, lambda = 0.01, beta = 0.8;
     auto kind = MomentumKind::classical;
-    SECTION("classical") { kind = MomentumKind::classical; }
-    SECTION("Nesterov") { kind = MomentumKind::nesterov; }
+    SECTION("classical") {
+        kind = MomentumKind::classical;
+    }
+    SECTION("Nesterov") {
+        kind = MomentumKind::nesterov;
+    }
     Net net({3, 4, 2}, 7);
     Net reference = net;
     Momentum<descent::L2> momentum(alpha, lambda, descent::L2{}, beta, kind);
@@ -115,7 +120,8 @@ TEMPLATE_TEST_CASE("Momentum with L2 follows its formula over several steps", "[
         reference.parameters() -= (alpha * delta).template cast<TestType>();
     }
     CHECK(momentum.velocity().isApprox(velocity, descent::test::tolerance<TestType>()));
-    CHECK(net.parameters().isApprox(reference.parameters(), static_cast<TestType>(descent::test::tolerance<TestType>())));
+    CHECK(net.parameters().isApprox(reference.parameters(),
+                                    static_cast<TestType>(descent::test::tolerance<TestType>())));
 }
 
 TEST_CASE("Nesterov's reformulation tracks the look-ahead form", "[momentum]") {
@@ -193,7 +199,8 @@ TEST_CASE("Momentum refuses bad hyperparameters, naming them", "[momentum]") {
     CHECK_THROWS_WITH(Momentum(0.1, 0.0, descent::NoRegularization{}, -0.5), Contains("got -0.5"));
     CHECK_THROWS_WITH(Momentum(0.1, 0.0, descent::NoRegularization{}, std::nan("")), Contains("beta"));
     CHECK_THROWS_WITH(Momentum(0.0), Contains("Momentum: learning rate must be positive and finite, got 0"));
-    CHECK_THROWS_WITH(Momentum(0.1, -1e-9), Contains("Momentum: lambda must be non-negative and finite, got -1e-09"));
+    CHECK_THROWS_WITH(Momentum(0.1, -1e-9),
+                      Contains("Momentum: lambda must be non-negative and finite, got -1e-09"));
     Momentum momentum(0.1);
     CHECK_THROWS_AS(momentum.set_learning_rate(-1), descent::argument_error);
     CHECK(momentum.learning_rate() == 0.1);

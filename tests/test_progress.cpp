@@ -1,4 +1,6 @@
 // Progress lines (quiet off a terminal) and the CSV learning curve, with fit's per-batch hook.
+#include <cmath>
+#include <cstdio>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
@@ -6,9 +8,6 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/progress.hpp>
-
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,10 +16,10 @@
 
 #include "support.hpp"
 
-using descent::CsvLogger;
-using descent::Progress;
 using Catch::Matchers::Contains;
 using Catch::Matchers::WithinRel;
+using descent::CsvLogger;
+using descent::Progress;
 
 namespace {
 
@@ -135,7 +134,8 @@ TEST_CASE("Progress rewrites one line per epoch and ends it with the validation 
         CHECK_THAT(last, Contains("samples/s"));
         char expected[96];
         std::snprintf(expected, sizeof expected, "loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f",
-                      reports[static_cast<std::size_t>(e)].loss, reports[static_cast<std::size_t>(e)].train_accuracy,
+                      reports[static_cast<std::size_t>(e)].loss,
+                      reports[static_cast<std::size_t>(e)].train_accuracy,
                       reports[static_cast<std::size_t>(e)].validation_loss,
                       reports[static_cast<std::size_t>(e)].validation_accuracy);
         CHECK_THAT(last, Contains(expected));
@@ -210,5 +210,6 @@ TEST_CASE("CsvLogger writes a file, and names a path it cannot open", "[progress
 
     const auto missing = directory / "no" / "such" / "dir" / "curve.csv";
     CHECK_THROWS_AS(CsvLogger(missing), descent::io_error);
-    CHECK_THROWS_WITH(CsvLogger(missing), Contains("CsvLogger: cannot open " + missing.string() + " for writing"));
+    CHECK_THROWS_WITH(CsvLogger(missing),
+                      Contains("CsvLogger: cannot open " + missing.string() + " for writing"));
 }

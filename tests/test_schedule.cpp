@@ -1,4 +1,5 @@
 // Learning-rate schedules, by hand, and as fit applies them before every step.
+#include <cstdint>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
@@ -8,18 +9,16 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/schedule.hpp>
-
-#include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "support.hpp"
 
+using Catch::Matchers::Contains;
+using Catch::Matchers::WithinRel;
 using descent::ConstantRate;
 using descent::InverseTimeDecay;
 using descent::StepDecay;
-using Catch::Matchers::Contains;
-using Catch::Matchers::WithinRel;
 
 static_assert(descent::LearningRateSchedule<ConstantRate>);
 static_assert(descent::LearningRateSchedule<StepDecay>);
@@ -57,12 +56,15 @@ TEST_CASE("InverseTimeDecay gives α / (1 + β t)", "[schedule]") {
 
 TEST_CASE("Schedules refuse bad parameters, naming them", "[schedule]") {
     CHECK_THROWS_AS(ConstantRate(0), descent::argument_error);
-    CHECK_THROWS_WITH(ConstantRate(-0.1), Contains("ConstantRate: alpha must be positive and finite, got -0.1"));
+    CHECK_THROWS_WITH(ConstantRate(-0.1),
+                      Contains("ConstantRate: alpha must be positive and finite, got -0.1"));
     CHECK_THROWS_WITH(StepDecay(0.1, 0.0, 2), Contains("StepDecay: gamma must be in (0, 1], got 0"));
     CHECK_THROWS_WITH(StepDecay(0.1, 1.5, 2), Contains("StepDecay: gamma must be in (0, 1], got 1.5"));
     CHECK_THROWS_WITH(StepDecay(0.1, 0.5, 0), Contains("StepDecay: every must be at least 1, got 0"));
-    CHECK_THROWS_WITH(StepDecay(std::nan(""), 0.5, 1), Contains("StepDecay: alpha must be positive and finite, got nan"));
-    CHECK_THROWS_WITH(InverseTimeDecay(0.1, -1), Contains("InverseTimeDecay: beta must be non-negative and finite, got -1"));
+    CHECK_THROWS_WITH(StepDecay(std::nan(""), 0.5, 1),
+                      Contains("StepDecay: alpha must be positive and finite, got nan"));
+    CHECK_THROWS_WITH(InverseTimeDecay(0.1, -1),
+                      Contains("InverseTimeDecay: beta must be non-negative and finite, got -1"));
     CHECK_THROWS_AS(InverseTimeDecay(0.0, 1), descent::argument_error);
 }
 
@@ -150,7 +152,8 @@ TEST_CASE("fit refuses a schedule it cannot apply, and a schedule's bad α", "[s
     descent::FitOptions options;
     options.schedule = ConstantRate(0.1);
     FixedStep fixed;
-    CHECK_THROWS_WITH(descent::fit(net, fixed, d.x, d.y, options), Contains("the optimizer has no set_learning_rate"));
+    CHECK_THROWS_WITH(descent::fit(net, fixed, d.x, d.y, options),
+                      Contains("the optimizer has no set_learning_rate"));
     CHECK(net.parameters() == theta);
     options.schedule = [](int, std::int64_t) { return 0.0; };
     descent::Sgd sgd(0.1);

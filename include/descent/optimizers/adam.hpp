@@ -25,7 +25,9 @@ public:
     explicit Adam(double learning_rate = 0.001, double lambda = 0.0, Omega omega = {}, double beta1 = 0.9,
                   double beta2 = 0.999, double epsilon = 1e-8)
         : FirstOrder<Adam<Omega>, Omega>("Adam", learning_rate, lambda, omega),
-          beta1_(beta1), beta2_(beta2), epsilon_(epsilon) {
+          beta1_(beta1),
+          beta2_(beta2),
+          epsilon_(epsilon) {
         detail::require_unit_interval(beta1, "Adam", "beta1");
         detail::require_unit_interval(beta2, "Adam", "beta2");
         detail::require_positive(epsilon, "Adam", "epsilon");
@@ -70,9 +72,9 @@ private:
         const double unbias1 = 1 - std::pow(beta1_, static_cast<double>(steps_));
         const double unbias2 = 1 - std::pow(beta2_, static_cast<double>(steps_));
         // θ ← θ - α m̂ / (√v̂ + ε), in one pass with no temporary vector.
-        theta.array() -= ((this->learning_rate() / unbias1) * m.array() /
-                          ((v.array() / unbias2).sqrt() + epsilon_))
-                             .template cast<S>();
+        theta.array() -=
+            ((this->learning_rate() / unbias1) * m.array() / ((v.array() / unbias2).sqrt() + epsilon_))
+                .template cast<S>();
     }
 
     double beta1_;

@@ -39,7 +39,8 @@ public:
     //         was made for a network of another size; on a throw, θ and the state are unchanged.
     template <class Net>
     double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels) {
-        if constexpr (requires { derived().prepare(Eigen::Index{}); }) derived().prepare(net.parameters().size());
+        if constexpr (requires { derived().prepare(Eigen::Index{}); })
+            derived().prepare(net.parameters().size());
         const double objective = objective_gradient(net, x, labels, omega_, lambda_);
         derived().update(net.parameters(), std::as_const(net).gradient());
         return objective;
@@ -59,13 +60,15 @@ protected:
     // A state vector holds `per_parameter` values per parameter of θ; it is sized on the first
     // step and reused after, so that a step allocates nothing once the first is done.
     // throws: shape_error when a later step sees a network of another size.
-    void prepare_state(Eigen::VectorXd& state, Eigen::Index parameters, Eigen::Index per_parameter = 1) const {
+    void prepare_state(Eigen::VectorXd& state, Eigen::Index parameters,
+                       Eigen::Index per_parameter = 1) const {
         if (state.size() == 0) {
             state = Eigen::VectorXd::Zero(parameters * per_parameter);
         } else if (state.size() != parameters * per_parameter) {
             throw shape_error(std::string(name_) + ": the optimizer's state was made for a network of " +
                               std::to_string(state.size() / per_parameter) + " parameters but this one has " +
-                              std::to_string(parameters) + " (one optimizer per network; reset() clears the state)");
+                              std::to_string(parameters) +
+                              " (one optimizer per network; reset() clears the state)");
         }
     }
 

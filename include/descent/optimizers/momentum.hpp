@@ -35,7 +35,9 @@ public:
     // throws argument_error otherwise. β = 0 is plain Sgd.
     explicit Momentum(double learning_rate, double lambda = 0.0, Omega omega = {}, double beta = 0.9,
                       MomentumKind kind = MomentumKind::classical)
-        : FirstOrder<Momentum<Omega>, Omega>("Momentum", learning_rate, lambda, omega), beta_(beta), kind_(kind) {
+        : FirstOrder<Momentum<Omega>, Omega>("Momentum", learning_rate, lambda, omega),
+          beta_(beta),
+          kind_(kind) {
         detail::require_unit_interval(beta, "Momentum", "beta");
     }
 

@@ -8,7 +8,8 @@
 namespace descent {
 
 template <class O, class Net>
-concept Optimizer = requires(O& optimizer, Net& net, const typename Net::Matrix& x, std::span<const int> labels) {
+concept Optimizer = requires(O& optimizer, Net& net, const typename Net::Matrix& x,
+                             std::span<const int> labels) {
     { optimizer.step(net, x, labels) } -> std::convertible_to<double>;
 };
 

@@ -34,9 +34,9 @@ namespace descent {
 // What one epoch did, handed to FitOptions::on_epoch. The figures fit does not compute
 // are NaN (the validation ones without a validation set).
 struct EpochReport {
-    int epoch;           // 1-based
-    double loss;         // mean over the epoch's batches of l + λΩ, before each step
-    double seconds;      // wall time of the epoch, its validation included
+    int epoch;       // 1-based
+    double loss;     // mean over the epoch's batches of l + λΩ, before each step
+    double seconds;  // wall time of the epoch, its validation included
     // The fraction of the epoch's samples that their batch's forward pass classified
     // correctly, with θ as it was just before that batch's step: a running figure, like
     // loss, read from the forward pass the step makes anyway, so it costs no extra pass.
@@ -58,8 +58,8 @@ struct BatchReport {
     int epochs;                 // FitOptions::epochs
     Eigen::Index samples_done;  // in this epoch, this batch included
     Eigen::Index samples_total;
-    double loss;                // running mean of l + λΩ over the epoch's batches so far
-    double train_accuracy;      // running, as EpochReport::train_accuracy (NaN if not available)
+    double loss;            // running mean of l + λΩ over the epoch's batches so far
+    double train_accuracy;  // running, as EpochReport::train_accuracy (NaN if not available)
 };
 
 // A held-out set, referenced and not copied: one sample per column, one label per sample.
@@ -101,13 +101,17 @@ struct FitOptions {
         using S = typename Derived::Scalar;
         static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>,
                       "FitOptions::validate_on: the validation set must hold float or double");
-        static_assert(bool(Derived::Flags & Eigen::DirectAccessBit) && !bool(Derived::Flags & Eigen::RowMajorBit),
-                      "FitOptions::validate_on: the validation set is referenced, not copied, so it must be a "
-                      "column-major matrix in memory (a Matrix, a Map or a block of columns), not an expression");
+        static_assert(
+            bool(Derived::Flags & Eigen::DirectAccessBit) && !bool(Derived::Flags & Eigen::RowMajorBit),
+            "FitOptions::validate_on: the validation set is referenced, not copied, so it must be a "
+            "column-major matrix in memory (a Matrix, a Map or a block of columns), not an expression");
         if (x.derived().innerStride() != 1)
-            throw argument_error("FitOptions::validate_on: the validation set's columns must be contiguous, got "
-                                 "an inner stride of " + std::to_string(x.derived().innerStride()));
-        validation = ValidationSet<S>{x.derived().data(), x.rows(), x.cols(), x.derived().outerStride(), labels};
+            throw argument_error(
+                "FitOptions::validate_on: the validation set's columns must be contiguous, got "
+                "an inner stride of " +
+                std::to_string(x.derived().innerStride()));
+        validation =
+            ValidationSet<S>{x.derived().data(), x.rows(), x.cols(), x.derived().outerStride(), labels};
         return *this;
     }
     // A temporary matrix would be gone before fit reads it.
@@ -119,8 +123,8 @@ namespace detail {
 
 // Copies the samples order[first, first + count) into the front of the batch buffers.
 template <class Matrix>
-void gather(const Eigen::Ref<const Matrix>& x, std::span<const int> labels, std::span<const Eigen::Index> order,
-            Eigen::Map<Matrix> xb, std::span<int> yb) {
+void gather(const Eigen::Ref<const Matrix>& x, std::span<const int> labels,
+            std::span<const Eigen::Index> order, Eigen::Map<Matrix> xb, std::span<int> yb) {
     for (std::size_t j = 0; j < order.size(); ++j) {
         xb.col(static_cast<Eigen::Index>(j)) = x.col(order[j]);
         yb[j] = labels[static_cast<std::size_t>(order[j])];
@@ -141,10 +145,12 @@ Eigen::Index count_correct(const Logits& a, std::span<const int> labels) {
 
 // A network whose output layer keeps a(L+1) of its last forward pass (Mlp does).
 template <class Net>
-concept exposes_logits = requires(Net& net) { net.template layer<Net::depth - 1>().output(); };
+concept exposes_logits = requires(Net& net) {
+    net.template layer<Net::depth - 1>().output();
+};
 
 struct Evaluation {
-    double loss;      // mean l = -log f(x)_y
+    double loss;  // mean l = -log f(x)_y
     double accuracy;
 };
 
@@ -210,7 +216,8 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
     const ValidationSet<Scalar>* validation = detail::validation_set<Scalar>(options);
     if (validation) {
         detail::check_batch(validation->x(), net.inputs(), "fit (validation set)");
-        detail::check_labels(validation->labels, validation->x().cols(), net.classes(), "fit (validation set)");
+        detail::check_labels(validation->labels, validation->x().cols(), net.classes(),
+                             "fit (validation set)");
     }
     if (options.early_stopping && !validation)
         throw argument_error("fit: early stopping needs a validation set (FitOptions::validate_on)");
@@ -243,7 +250,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
             const Eigen::Index count = std::min(batch, n - first);
             auto xb = xb_storage.shape(x.rows(), count);
             const auto ids = std::span<const Eigen::Index>(order).subspan(static_cast<std::size_t>(first),
-                                                                           static_cast<std::size_t>(count));
+                                                                          static_cast<std::size_t>(count));
             const auto yview = std::span(yb).first(static_cast<std::size_t>(count));
             detail::gather<Matrix>(x, labels, ids, xb, yview);
             if constexpr (AdjustableLearningRate<Opt>) {
@@ -255,8 +262,10 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
             if constexpr (detail::exposes_logits<Net>) {
                 // The logits of the step's own forward pass, at θ before the step.
                 const auto a = net.template layer<Net::depth - 1>().output();
-                if (a.cols() == count) correct += detail::count_correct(a, yview);
-                else counted = false;
+                if (a.cols() == count)
+                    correct += detail::count_correct(a, yview);
+                else
+                    counted = false;
             } else {
                 counted = false;
             }

@@ -43,17 +43,20 @@ enum class ActivationKind { sigmoid, tanh, relu };
 
 inline const char* name(ActivationKind g) {
     switch (g) {
-        case ActivationKind::sigmoid: return Sigmoid::name;
-        case ActivationKind::tanh: return Tanh::name;
-        case ActivationKind::relu: return Relu::name;
+        case ActivationKind::sigmoid:
+            return Sigmoid::name;
+        case ActivationKind::tanh:
+            return Tanh::name;
+        case ActivationKind::relu:
+            return Relu::name;
     }
     return "?";
 }
 
 struct Hyperparameters {
-    double learning_rate = 0.1;                // α
-    double lambda = 0;                         // λ
-    std::vector<Eigen::Index> hidden{100};     // H_1, ..., H_L
+    double learning_rate = 0.1;             // α
+    double lambda = 0;                      // λ
+    std::vector<Eigen::Index> hidden{100};  // H_1, ..., H_L
     ActivationKind activation = ActivationKind::relu;
 };
 
@@ -100,7 +103,8 @@ using TrialCallback = std::function<void(const Trial&, std::size_t index, std::s
 // Runs trial on every candidate, in order, and picks the best.
 // throws: argument_error for no candidates; whatever trial throws.
 template <TrialFunction F>
-SearchResult search(const std::vector<Hyperparameters>& candidates, F&& trial, const TrialCallback& on_trial = {}) {
+SearchResult search(const std::vector<Hyperparameters>& candidates, F&& trial,
+                    const TrialCallback& on_trial = {}) {
     if (candidates.empty()) throw argument_error("search: no candidate hyperparameters");
     SearchResult result;
     result.trials.reserve(candidates.size());
@@ -127,7 +131,9 @@ struct Grid {
 // throws: argument_error when a list is empty.
 inline std::vector<Hyperparameters> grid_candidates(const Grid& grid) {
     auto require = [](bool given, const char* what) {
-        if (!given) throw argument_error(std::string("grid_search: Grid::") + what + " is empty (give at least one value)");
+        if (!given)
+            throw argument_error(std::string("grid_search: Grid::") + what +
+                                 " is empty (give at least one value)");
     };
     require(!grid.learning_rates.empty(), "learning_rates");
     require(!grid.lambdas.empty(), "lambdas");
@@ -137,7 +143,8 @@ inline std::vector<Hyperparameters> grid_candidates(const Grid& grid) {
     for (const auto g : grid.activations)
         for (const auto& hidden : grid.hidden)
             for (const double lambda : grid.lambdas)
-                for (const double alpha : grid.learning_rates) candidates.push_back({alpha, lambda, hidden, g});
+                for (const double alpha : grid.learning_rates)
+                    candidates.push_back({alpha, lambda, hidden, g});
     return candidates;
 }
 
@@ -150,9 +157,9 @@ SearchResult grid_search(const Grid& grid, F&& trial, const TrialCallback& on_tr
 struct RandomSpace {
     double learning_rate_min = 1e-4;  // α log-uniform in [min, max]; 0 < min <= max
     double learning_rate_max = 1.0;
-    double lambda_min = 0;            // λ log-uniform in [min, max]; 0 < min <= max, or both 0 for λ = 0
+    double lambda_min = 0;  // λ log-uniform in [min, max]; 0 < min <= max, or both 0 for λ = 0
     double lambda_max = 0;
-    std::vector<std::vector<Eigen::Index>> hidden{{100}};          // one drawn uniformly
+    std::vector<std::vector<Eigen::Index>> hidden{{100}};           // one drawn uniformly
     std::vector<ActivationKind> activations{ActivationKind::relu};  // one drawn uniformly
 };
 
@@ -160,18 +167,21 @@ struct RandomSpace {
 // in this order, α, λ, the hidden sizes, the activation (λ is drawn even when fixed at 0,
 // so the other draws do not depend on it).
 // throws: argument_error for count < 1, bounds out of range, or an empty list.
-inline std::vector<Hyperparameters> random_candidates(const RandomSpace& space, int count, std::uint64_t seed) {
+inline std::vector<Hyperparameters> random_candidates(const RandomSpace& space, int count,
+                                                      std::uint64_t seed) {
     detail::require_at_least(count, 1, "random_search", "the number of trials");
     auto require_bounds = [](double min, double max, const char* what) {
         detail::require_positive(min, "random_search", what);
         if (!(std::isfinite(max) && max >= min))
-            throw argument_error(std::string("random_search: ") + what + " bounds must satisfy min <= max, got [" +
-                                 detail::number(min) + ", " + detail::number(max) + "]");
+            throw argument_error(std::string("random_search: ") + what +
+                                 " bounds must satisfy min <= max, got [" + detail::number(min) + ", " +
+                                 detail::number(max) + "]");
     };
     require_bounds(space.learning_rate_min, space.learning_rate_max, "learning rate");
     const bool no_lambda = space.lambda_min == 0 && space.lambda_max == 0;
     if (!no_lambda) require_bounds(space.lambda_min, space.lambda_max, "lambda");
-    if (space.hidden.empty()) throw argument_error("random_search: RandomSpace::hidden is empty (give at least one)");
+    if (space.hidden.empty())
+        throw argument_error("random_search: RandomSpace::hidden is empty (give at least one)");
     if (space.activations.empty())
         throw argument_error("random_search: RandomSpace::activations is empty (give at least one)");
 
@@ -230,8 +240,10 @@ TrialResult train_trial(const Hyperparameters& h, const Eigen::Ref<const typenam
 template <class G, class Scalar, class... Args>
 TrialResult train_trial_with(const Hyperparameters& h, Args&&... args) {
     switch (h.hidden.size()) {
-        case 1: return train_trial<Mlp<Dense<G, Scalar>, Dense<Identity, Scalar>>>(h, args...);
-        case 2: return train_trial<Mlp<Dense<G, Scalar>, Dense<G, Scalar>, Dense<Identity, Scalar>>>(h, args...);
+        case 1:
+            return train_trial<Mlp<Dense<G, Scalar>, Dense<Identity, Scalar>>>(h, args...);
+        case 2:
+            return train_trial<Mlp<Dense<G, Scalar>, Dense<G, Scalar>, Dense<Identity, Scalar>>>(h, args...);
         default:
             throw argument_error("mlp_trial: builds networks of 1 or 2 hidden layers, got " +
                                  std::to_string(h.hidden.size()) +
@@ -259,10 +271,13 @@ auto mlp_trial(const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& x, s
         switch (h.activation) {
             case ActivationKind::sigmoid:
                 return detail::train_trial_with<Sigmoid, Scalar>(h, x, y, classes, options, seed);
-            case ActivationKind::tanh: return detail::train_trial_with<Tanh, Scalar>(h, x, y, classes, options, seed);
-            case ActivationKind::relu: return detail::train_trial_with<Relu, Scalar>(h, x, y, classes, options, seed);
+            case ActivationKind::tanh:
+                return detail::train_trial_with<Tanh, Scalar>(h, x, y, classes, options, seed);
+            case ActivationKind::relu:
+                return detail::train_trial_with<Relu, Scalar>(h, x, y, classes, options, seed);
         }
-        throw argument_error("mlp_trial: unknown activation " + std::to_string(static_cast<int>(h.activation)));
+        throw argument_error("mlp_trial: unknown activation " +
+                             std::to_string(static_cast<int>(h.activation)));
     };
 }
 

@@ -47,8 +47,10 @@ inline std::string clock_time(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0) return "?";
     const auto s = static_cast<long long>(seconds + 0.5);
     char text[32];
-    if (s >= 3600) std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-    else std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    else
+        std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
     return text;
 }
 
@@ -111,8 +113,9 @@ public:
         samples_done_ = batch.samples_done;
         if (seconds(now - last_print_) < refresh_ && batch.samples_done < batch.samples_total) return;
         last_print_ = now;
-        const double left = static_cast<double>((samples_total_ - samples_done_) +
-                                                 (epochs_ - epoch_) * samples_total_) / rate_;
+        const double left =
+            static_cast<double>((samples_total_ - samples_done_) + (epochs_ - epoch_) * samples_total_) /
+            rate_;
         std::string line = head() + "  eta " + detail::clock_time(left);
         show(line, false);
     }
@@ -143,7 +146,8 @@ private:
         char text[256];
         int n = std::snprintf(text, sizeof text, "epoch %d/%d", epoch_, epochs_);
         auto append = [&](const char* format, auto value) {
-            if (n < static_cast<int>(sizeof text)) n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), format, value);
+            if (n < static_cast<int>(sizeof text))
+                n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), format, value);
         };
         if (samples_total_ > 0) {
             append("  %lld", static_cast<long long>(samples_done_));
@@ -202,8 +206,9 @@ public:
         errno = 0;
         file_.open(path);
         if (!file_)
-            throw io_error("CsvLogger: cannot open " + path.string() + " for writing: " +
-                           (errno != 0 ? std::generic_category().message(errno) : std::string("unknown error")));
+            throw io_error(
+                "CsvLogger: cannot open " + path.string() + " for writing: " +
+                (errno != 0 ? std::generic_category().message(errno) : std::string("unknown error")));
         start();
     }
 
@@ -216,7 +221,8 @@ public:
         row.imbue(std::locale::classic());  // 0.5, never 0,5: a comma separates the fields
         row.precision(10);
         row << r.epoch;
-        for (const double value : {r.loss, r.train_accuracy, r.validation_loss, r.validation_accuracy, r.seconds}) {
+        for (const double value :
+             {r.loss, r.train_accuracy, r.validation_loss, r.validation_accuracy, r.seconds}) {
             row << ',';
             if (!std::isnan(value)) row << value;
         }
