@@ -155,7 +155,7 @@ TEST_CASE("a batch_size above the sample count is one full batch", "[fit]") {
     CHECK((by_fit.parameters() - by_hand.parameters()).cwiseAbs().maxCoeff() < 1e-14);
 }
 
-TEMPLATE_TEST_CASE("the same seeds give the same weights bit for bit; other seeds do not", "[fit]", float,
+TEMPLATE_TEST_CASE("the same seeds give the same weights bit for bit, other seeds do not", "[fit]", float,
                    double) {
     using T = TestType;
     const auto d = blobs<T>(20, 7);
