@@ -199,7 +199,8 @@ const ValidationSet<Scalar>* validation_set(const FitOptions& options) {
 //         step is taken. argument_error from the optimizer if the schedule gives α <= 0.
 // ensures: with early stopping, net holds the parameters of the epoch with the lowest
 //          validation loss (reports.back().best_epoch), whether training stopped early
-//          or ran all its epochs; otherwise those of the last step.
+//          or ran all its epochs; otherwise those of the last step. The optimizer's
+//          state (velocity, moments) is left as the last step made it, not rewound.
 // returns: one report per epoch run.
 template <class Net, class Opt>
 std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const typename Net::Matrix>& x,
