@@ -1,12 +1,11 @@
 // Activations g and g': values worked out by hand, and g' against central
 // finite differences of g, element by element.
+#include <cmath>
 #include <descent/activations/activation.hpp>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
 #include <descent/activations/tanh.hpp>
-
-#include <cmath>
 #include <string>
 
 #include "support.hpp"
@@ -29,8 +28,9 @@ Array<T> derivative_of(const Array<T>& a) {
 
 template <class T>
 void check_close(T actual, double expected) {
-    CHECK_THAT(static_cast<double>(actual),
-               Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
+    CHECK_THAT(
+        static_cast<double>(actual),
+        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
 }
 
 }  // namespace

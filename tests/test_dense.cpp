@@ -1,12 +1,11 @@
 // Dense: a(k) = W(k) h(k-1) + b(k), h(k) = g(a(k)), checked by hand and by finite differences.
-#include <descent/layers/dense.hpp>
+#include <algorithm>
+#include <cmath>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/error.hpp>
-
-#include <algorithm>
-#include <cmath>
+#include <descent/layers/dense.hpp>
 
 #include "support.hpp"
 
@@ -19,8 +18,10 @@ TEMPLATE_TEST_CASE("Dense forward matches a hand computation", "[dense]", float,
     layer.W() << 1, -2, 0.5, 3;  // W = [1 -2; 0.5 3]
     layer.b() << 0.25, -1;
     descent::test::Matrix<TestType> h0(2, 2);
+    // clang-format off
     h0 << 1, 2,
           1, -1;
+    // clang-format on
     // a = W h0 + b: column 1 = (1-2+0.25, 0.5+3-1) = (-0.75, 2.5); column 2 = (2+2+0.25, 1-3-1) = (4.25, -3)
     const auto h1 = layer.forward(h0);
     CHECK(h1(0, 0) == TestType(0));
@@ -37,12 +38,16 @@ TEMPLATE_TEST_CASE("Dense backward matches a hand computation", "[dense]", float
     layer.W() << 1, -2, 0.5, 3;
     layer.b() << 0.25, -1;
     descent::test::Matrix<T> h0(2, 2);
+    // clang-format off
     h0 << 1, 2,
           1, -1;
+    // clang-format on
     layer.forward(h0);  // a = [-0.75 4.25; 2.5 -3] as above, so g'(a) = [0 1; 1 0]
     descent::test::Matrix<T> grad_h(2, 2);
+    // clang-format off
     grad_h << 1, 2,
               3, 4;
+    // clang-format on
     // ∇a = ∇h ⊙ g'(a) = [0 2; 3 0]
     // ∇W = ∇a h0ᵀ = [0*1 + 2*2, 0*1 + 2*(-1); 3*1 + 0*2, 3*1 + 0*(-1)] = [4 -2; 3 3]
     // ∇b = Σ_batch ∇a = (2, 3)
@@ -92,14 +97,17 @@ TEST_CASE("Dense views its slice of the buffer: W(k) column-major, then b(k)", "
 TEST_CASE("Dense rejects non-positive sizes, naming them", "[dense]") {
     using Layer = Dense<descent::Tanh, double>;
     CHECK_THROWS_AS(Layer(0, 3), descent::argument_error);
-    CHECK_THROWS_WITH(Layer(0, 3), Catch::Matchers::Contains("0 inputs") && Catch::Matchers::Contains("3 outputs"));
+    CHECK_THROWS_WITH(Layer(0, 3),
+                      Catch::Matchers::Contains("0 inputs") && Catch::Matchers::Contains("3 outputs"));
     CHECK_THROWS_AS(Layer(4, -1), descent::argument_error);
-    CHECK_THROWS_WITH(Layer(4, -1), Catch::Matchers::Contains("-1 outputs") && Catch::Matchers::Contains("Dense"));
+    CHECK_THROWS_WITH(Layer(4, -1),
+                      Catch::Matchers::Contains("-1 outputs") && Catch::Matchers::Contains("Dense"));
 }
 
 TEST_CASE("Dense::initialize zeroes b(k) and draws W(k) within the initializer's bound", "[dense]") {
     Dense<descent::Tanh, double> layer(30, 20);
-    Eigen::VectorXd theta = Eigen::VectorXd::Constant(layer.parameter_count(), 5.0), grad(layer.parameter_count());
+    Eigen::VectorXd theta = Eigen::VectorXd::Constant(layer.parameter_count(), 5.0),
+                    grad(layer.parameter_count());
     layer.bind(theta.data(), grad.data());
     descent::Engine engine(42);
     layer.initialize(engine);
@@ -115,8 +123,10 @@ TEST_CASE("Dense forward follows the batch size from call to call", "[dense]") {
     layer.bind(theta.data(), grad.data());
     theta << 2, -1, 0.5;  // W = [2 -1], b = 0.5
     Eigen::MatrixXd big(2, 3);
+    // clang-format off
     big << 1, 0, 3,
            1, 2, 1;
+    // clang-format on
     const auto a3 = layer.forward(big);  // (2-1+0.5, 0-2+0.5, 6-1+0.5)
     REQUIRE(a3.cols() == 3);
     CHECK(a3(0, 0) == 1.5);

@@ -1,6 +1,7 @@
 // fit: the training loop. Per-example SGD learns XOR, minibatch SGD separates
 // three blobs, one report per epoch, the same seeds give the same weights bit for
 // bit, and bad options or data throw before any step.
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/tanh.hpp>
@@ -12,8 +13,6 @@
 #include <descent/regularizers/l2.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/objective.hpp>
-
-#include <cmath>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -57,8 +56,10 @@ Data<T> blobs(Eigen::Index per_class, unsigned seed) {
 template <class T>
 Data<T> xor_data() {
     Data<T> d{descent::test::Matrix<T>(2, 4), {0, 1, 1, 0}};
+    // clang-format off
     d.x << 0, 0, 1, 1,
            0, 1, 0, 1;
+    // clang-format on
     return d;
 }
 
@@ -187,19 +188,20 @@ TEST_CASE("fit with bad options or data throws before any step", "[fit][errors]"
     SECTION("epochs 0") {
         o.epochs = 0;
         CHECK_THROWS_AS(descent::fit(net, sgd, d.x, d.y, o), descent::argument_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o), Contains("fit") && Contains("epochs") &&
-                                                                   Contains("got 0"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o),
+                          Contains("fit") && Contains("epochs") && Contains("got 0"));
     }
     SECTION("batch size 0") {
         o.batch_size = 0;
         CHECK_THROWS_AS(descent::fit(net, sgd, d.x, d.y, o), descent::argument_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o), Contains("fit") && Contains("batch_size") &&
-                                                                   Contains("got 0"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o),
+                          Contains("fit") && Contains("batch_size") && Contains("got 0"));
     }
     SECTION("a label outside [0, C), late in the set") {
         d.y.back() = 3;
         CHECK_THROWS_AS(descent::fit(net, sgd, d.x, d.y, o), descent::label_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o), Contains("fit") && Contains("label 3 of sample 11"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o),
+                          Contains("fit") && Contains("label 3 of sample 11"));
     }
     SECTION("a wrong input width") {
         const Eigen::MatrixXd wide = descent::test::pseudo_random<double>(3, 12, 1);
@@ -209,7 +211,8 @@ TEST_CASE("fit with bad options or data throws before any step", "[fit][errors]"
     SECTION("a NaN in the input, late in the set") {
         d.x(1, 10) = std::numeric_limits<double>::quiet_NaN();
         CHECK_THROWS_AS(descent::fit(net, sgd, d.x, d.y, o), descent::non_finite_error);
-        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o), Contains("nan") && Contains("row 1, column 10"));
+        CHECK_THROWS_WITH(descent::fit(net, sgd, d.x, d.y, o),
+                          Contains("nan") && Contains("row 1, column 10"));
     }
     SECTION("a label count mismatch") {
         d.y.pop_back();

@@ -1,6 +1,8 @@
 // check_gradients: backpropagation against central finite differences for every
 // hidden activation x every regulariser x depth 1 to 3, in double and from float
 // networks; and proof that the checker fails when a derivative is wrong.
+#include <algorithm>
+#include <cstdio>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
@@ -11,9 +13,6 @@
 #include <descent/regularizers/l1.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/regularizers/no_regularization.hpp>
-
-#include <algorithm>
-#include <cstdio>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -41,8 +40,8 @@ std::vector<Eigen::Index> sizes_for(std::size_t depth) {
 template <class Net>
 Net generic_network(unsigned seed) {
     Net net(sizes_for(Net::depth), seed);
-    net.parameters() += typename Net::Scalar(0.3) *
-                        descent::test::pseudo_random<typename Net::Scalar>(net.parameters().size(), 1, seed + 1);
+    net.parameters() += typename Net::Scalar(0.3) * descent::test::pseudo_random<typename Net::Scalar>(
+                                                        net.parameters().size(), 1, seed + 1);
     return net;
 }
 
@@ -180,7 +179,9 @@ struct SigmoidWithWrongDerivative {
 struct L2WithWrongGradient {
     static constexpr const char* name = "wrong_l2";
     template <class W>
-    double value(const W& w) const { return static_cast<double>(w.squaredNorm()); }
+    double value(const W& w) const {
+        return static_cast<double>(w.squaredNorm());
+    }
     template <class W, class G, class S>
     void add_gradient(const W& w, S lambda, G&& g) const {
         using T = typename std::decay_t<G>::Scalar;
@@ -190,10 +191,12 @@ struct L2WithWrongGradient {
 
 }  // namespace
 
-TEST_CASE("a wrong activation derivative gives a large error, in the layers below it only", "[gradient_check]") {
+TEST_CASE("a wrong activation derivative gives a large error, in the layers below it only",
+          "[gradient_check]") {
     using Net = Mlp<Dense<SigmoidWithWrongDerivative, double>, Dense<Identity, double>>;
     const Net net = generic_network<Net>(3);
-    const auto checks = descent::check_gradients(net, batch_x<double>(), descent::test::labels_cycling(batch, classes));
+    const auto checks =
+        descent::check_gradients(net, batch_x<double>(), descent::test::labels_cycling(batch, classes));
     REQUIRE(checks.size() == 4);
     // ∇a(1) = ∇h(1) ⊙ g'(a(1)) is 10% off: so are ∇W(1) and ∇b(1) ...
     CHECK(checks[0].max_relative_error > 0.05);
@@ -203,7 +206,8 @@ TEST_CASE("a wrong activation derivative gives a large error, in the layers belo
     CHECK(checks[3].max_relative_error < 1e-6);
 }
 
-TEST_CASE("a wrong regulariser gradient gives a large error in the weights, not the biases", "[gradient_check]") {
+TEST_CASE("a wrong regulariser gradient gives a large error in the weights, not the biases",
+          "[gradient_check]") {
     using Net = Mlp<Dense<descent::Tanh, double>, Dense<Identity, double>>;
     const Net net = generic_network<Net>(4);
     const auto x = batch_x<double>();
@@ -226,8 +230,10 @@ TEST_CASE("the worst index points at the entry that is wrong", "[gradient_check]
     Net net({1, 2, 2});
     net.layer<0>().W() << 1, 1;
     net.layer<0>().b() << 0, 1;  // a(1) = (x, x + 1): unit 1 at its kink for x = 0
+    // clang-format off
     net.layer<1>().W() << 1, -1,
                           -2, 0.5;
+    // clang-format on
     net.layer<1>().b() << 0.1, -0.1;
     Eigen::MatrixXd x(1, 1);
     x << 0.0;
@@ -237,7 +243,7 @@ TEST_CASE("the worst index points at the entry that is wrong", "[gradient_check]
     CHECK(checks[0].max_relative_error < 1e-6);  // ∂a/∂W(1) = x = 0: both gradients are 0
     CHECK(checks[1].name == "b(1)");
     CHECK(checks[1].max_relative_error > 0.5);  // analytic 0 against half the one-sided slope
-    CHECK(checks[1].worst_index == 0);           // b(1)_1, the unit at its kink
+    CHECK(checks[1].worst_index == 0);          // b(1)_1, the unit at its kink
     CHECK(checks[2].max_relative_error < 1e-6);
     CHECK(checks[3].max_relative_error < 1e-6);
 }

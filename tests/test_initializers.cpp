@@ -1,5 +1,6 @@
 // Glorot and He uniform initialisation: the bounds, the moments of U[-b, b],
 // zero biases, bit-identical draws from a seed, and which layers get which.
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
@@ -11,8 +12,6 @@
 #include <descent/initializers/initializer.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
-
-#include <cmath>
 #include <string>
 #include <type_traits>
 
@@ -27,7 +26,8 @@ TEST_CASE("ReLU layers default to He, every other activation to Glorot", "[initi
     STATIC_REQUIRE(std::is_same_v<descent::default_initializer_t<descent::Tanh>, descent::GlorotUniform>);
     STATIC_REQUIRE(std::is_same_v<descent::default_initializer_t<descent::Identity>, descent::GlorotUniform>);
     STATIC_REQUIRE(std::is_same_v<descent::Dense<descent::Relu>::initializer, descent::HeUniform>);
-    STATIC_REQUIRE(std::is_same_v<descent::Dense<descent::Tanh, double>::initializer, descent::GlorotUniform>);
+    STATIC_REQUIRE(
+        std::is_same_v<descent::Dense<descent::Tanh, double>::initializer, descent::GlorotUniform>);
     // A named initializer wins over the default.
     STATIC_REQUIRE(std::is_same_v<descent::Dense<descent::Relu, double, descent::GlorotUniform>::initializer,
                                   descent::GlorotUniform>);

@@ -1,6 +1,7 @@
 // Mlp: a forward and backward pass of a small network by hand, the parameter
 // layout, bad input (typed errors naming the value and where, nothing changed),
 // and copies and moves that keep their views on their own buffers.
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
@@ -9,8 +10,6 @@
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
 #include <descent/optimizers/sgd.hpp>
-
-#include <cmath>
 #include <limits>
 #include <type_traits>
 #include <utility>
@@ -37,11 +36,15 @@ using SmallNet = Mlp<Dense<Relu, T>, Dense<Identity, T>>;
 template <class T>
 SmallNet<T> small_net() {
     SmallNet<T> net({2, 2, 2});
+    // clang-format off
     net.template layer<0>().W() << 0.5, -1,
                                    1, 0.25;
+    // clang-format on
     net.template layer<0>().b() << 0.5, -0.5;
+    // clang-format off
     net.template layer<1>().W() << 1, -1,
                                    2, 0.5;
+    // clang-format on
     net.template layer<1>().b() << 0.25, -0.25;
     return net;
 }
@@ -50,18 +53,23 @@ SmallNet<T> small_net() {
 template <class T>
 descent::test::Matrix<T> small_x() {
     descent::test::Matrix<T> x(2, 2);
+    // clang-format off
     x << 1, 0,
          2, -2;
+    // clang-format on
     return x;
 }
 const std::vector<int> small_y{0, 1};
 
-double sigma(double t) { return 1 / (1 + std::exp(-t)); }
+double sigma(double t) {
+    return 1 / (1 + std::exp(-t));
+}
 
 template <class T>
 void check_close(T actual, double expected) {
-    CHECK_THAT(static_cast<double>(actual),
-               Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
+    CHECK_THAT(
+        static_cast<double>(actual),
+        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
 }
 
 }  // namespace
@@ -104,7 +112,8 @@ TEMPLATE_TEST_CASE("a forward pass of a small Mlp matches the hand computation",
 //   ∇b(2) = ((s2 - s1)/2, (s1 - s2)/2)
 //   ∇h(1) = W(2)ᵀ ∇a(2), W(2)ᵀ = [1 2; -1 0.5]: column 1 (s1, 1.5 s1)/2, column 2 (-s2, -1.5 s2)/2
 //   ∇a(1) = ∇h(1) ⊙ [a(1) > 0], a(1) = [-1 2.5; 1 -1]: column 1 (0, 0.75 s1), column 2 (-s2/2, 0)
-//   ∇W(1) = ∇a(1) xᵀ, x = [1 0; 2 -2]: [0*1 + (-s2/2)*0, 0*2 + (-s2/2)(-2); 0.75 s1, 1.5 s1] = [0 s2; 0.75 s1 1.5 s1]
+//   ∇W(1) = ∇a(1) xᵀ, x = [1 0; 2 -2]:
+//           [0*1 + (-s2/2)*0, 0*2 + (-s2/2)(-2); 0.75 s1, 1.5 s1] = [0 s2; 0.75 s1 1.5 s1]
 //   ∇b(1) = (-s2/2, 0.75 s1)
 TEMPLATE_TEST_CASE("compute_gradient of a small Mlp matches the hand computation", "[mlp]", float, double) {
     using T = TestType;
@@ -139,8 +148,9 @@ TEST_CASE("sizes, blocks and the one contiguous buffer", "[mlp]") {
     Net net({5, 4, 3, 2}, 1);
     STATIC_REQUIRE(Net::depth == 3);
     STATIC_REQUIRE(std::is_same_v<Net::Scalar, double>);
-    STATIC_REQUIRE(std::is_same_v<Net::rebind<float>,
-                                  Mlp<Dense<descent::Tanh, float>, Dense<Relu, float>, Dense<Identity, float>>>);
+    STATIC_REQUIRE(
+        std::is_same_v<Net::rebind<float>,
+                       Mlp<Dense<descent::Tanh, float>, Dense<Relu, float>, Dense<Identity, float>>>);
     CHECK(net.sizes() == std::vector<Eigen::Index>{5, 4, 3, 2});
     CHECK(net.inputs() == 5);
     CHECK(net.classes() == 2);
@@ -172,8 +182,10 @@ TEST_CASE("sizes, blocks and the one contiguous buffer", "[mlp]") {
 
 TEST_CASE("a network of one layer is multinomial logistic regression", "[mlp]") {
     Mlp<Dense<Identity, double>> net({3, 2}, 4);
+    // clang-format off
     net.layer<0>().W() << 1, 0, -1,
                           0, 2, 0;
+    // clang-format on
     net.layer<0>().b() << 0, -1;
     Eigen::MatrixXd x(3, 1);
     x << 1, 1, 1;  // a = (1 + 0 - 1, 0 + 2 + 0 - 1) = (0, 1)
@@ -262,7 +274,8 @@ TEST_CASE("an empty batch is an argument_error", "[mlp][errors]") {
     const Eigen::MatrixXd x(3, 0);
     const std::vector<int> y;
     CHECK_THROWS_AS(net.forward(x), descent::argument_error);
-    CHECK_THROWS_WITH(net.forward(x), Contains("Mlp::forward") && Contains("empty batch") && Contains("0 columns"));
+    CHECK_THROWS_WITH(net.forward(x),
+                      Contains("Mlp::forward") && Contains("empty batch") && Contains("0 columns"));
     CHECK_THROWS_AS(net.compute_gradient(x, y), descent::argument_error);
     CHECK_THROWS_WITH(net.loss(x, y), Contains("Mlp::loss") && Contains("empty batch"));
     CHECK(before.same_as(net));
@@ -275,8 +288,8 @@ TEST_CASE("a NaN or an infinity in the input is a non_finite_error naming where"
     const std::vector<int> y{0, 1, 2, 0};
     x(1, 2) = std::numeric_limits<double>::quiet_NaN();
     CHECK_THROWS_AS(net.compute_gradient(x, y), descent::non_finite_error);
-    CHECK_THROWS_WITH(net.compute_gradient(x, y), Contains("nan") && Contains("row 1, column 2") &&
-                                                      Contains("Mlp::compute_gradient"));
+    CHECK_THROWS_WITH(net.compute_gradient(x, y),
+                      Contains("nan") && Contains("row 1, column 2") && Contains("Mlp::compute_gradient"));
     CHECK_THROWS_AS(net.forward(x), descent::non_finite_error);
     x(1, 2) = 0;
     x(0, 3) = -std::numeric_limits<double>::infinity();
@@ -297,7 +310,8 @@ TEST_CASE("a label count that differs from the sample count is a shape_error nam
 }
 
 TEST_CASE("bad sizes at construction are rejected, naming them", "[mlp][errors]") {
-    using Deep = Mlp<Dense<descent::Sigmoid, double>, Dense<descent::Sigmoid, double>, Dense<Identity, double>>;
+    using Deep =
+        Mlp<Dense<descent::Sigmoid, double>, Dense<descent::Sigmoid, double>, Dense<Identity, double>>;
     SECTION("one size per layer boundary: H_0 .. H_(L+1)") {
         CHECK_THROWS_AS(Deep({4, 3, 2}), descent::shape_error);
         CHECK_THROWS_WITH(Deep({4, 3, 2}), Contains("3 layers need 4 sizes") && Contains("got 3"));
@@ -424,13 +438,15 @@ TEMPLATE_TEST_CASE("Mlp::descend takes the step of compute_gradient then θ -= �
             const T l_fused = fused.descend(x, y, alpha);
             const T l_reference = reference.compute_gradient(x, y);
             reference.parameters() -= alpha * reference.gradient();
-            CHECK_THAT(static_cast<double>(l_fused),
-                       Catch::Matchers::WithinRel(static_cast<double>(l_reference), descent::test::tolerance<T>()));
+            CHECK_THAT(
+                static_cast<double>(l_fused),
+                Catch::Matchers::WithinRel(static_cast<double>(l_reference), descent::test::tolerance<T>()));
         }
-        const double difference = static_cast<double>((fused.parameters() - reference.parameters()).cwiseAbs().maxCoeff());
+        const double difference =
+            static_cast<double>((fused.parameters() - reference.parameters()).cwiseAbs().maxCoeff());
         const double scale = static_cast<double>(reference.parameters().cwiseAbs().maxCoeff());
         CHECK(difference <= descent::test::tolerance<T>() * scale);
-        CHECK((fused.gradient().array() == T(7)).all());  // ∇θ was never stored
+        CHECK((fused.gradient().array() == T(7)).all());                   // ∇θ was never stored
         CHECK(fused.parameters() != Net({6, 40, 20, 3}, 5).parameters());  // and θ did move
     }
 }

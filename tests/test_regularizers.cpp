@@ -1,5 +1,6 @@
 // Ω and λ∇Ω by hand, ∇Ω against finite differences, and the penalty of a network
 // taken over its weights W(k) only, never its biases b(k).
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
@@ -9,8 +10,6 @@
 #include <descent/regularizers/no_regularization.hpp>
 #include <descent/regularizers/regularizer.hpp>
 #include <descent/training/objective.hpp>
-
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -34,8 +33,10 @@ TEST_CASE("regularizer names", "[regularizers]") {
 TEMPLATE_TEST_CASE("Ω and λ∇Ω against values by hand", "[regularizers]", float, double) {
     using T = TestType;
     descent::test::Matrix<T> w(2, 2);
+    // clang-format off
     w << 1, -2,
          0, 0.5;
+    // clang-format on
     const double lambda = 0.25;
     descent::test::Matrix<T> g = descent::test::Matrix<T>::Constant(2, 2, T(1));
 
@@ -163,7 +164,8 @@ TEST_CASE("the penalty's gradient reaches the weights and leaves the bias gradie
     }
 }
 
-TEMPLATE_TEST_CASE("objective and objective_gradient are l + λΩ and ∇l + λ∇Ω", "[regularizers]", float, double) {
+TEMPLATE_TEST_CASE("objective and objective_gradient are l + λΩ and ∇l + λ∇Ω", "[regularizers]", float,
+                   double) {
     using T = TestType;
     using TNet = descent::Mlp<descent::Dense<descent::Tanh, T>, descent::Dense<descent::Identity, T>>;
     TNet net({3, 4, 2}, 5);
@@ -178,7 +180,8 @@ TEMPLATE_TEST_CASE("objective and objective_gradient are l + λΩ and ∇l + λ�
 
     const double j = descent::objective_gradient(net, x, y, descent::L2{}, lambda);
     CHECK_THAT(j, Catch::Matchers::WithinRel(l + omega, 1e-12));
-    CHECK_THAT(descent::objective(net, x, y, descent::L2{}, lambda), Catch::Matchers::WithinRel(l + omega, 1e-12));
+    CHECK_THAT(descent::objective(net, x, y, descent::L2{}, lambda),
+               Catch::Matchers::WithinRel(l + omega, 1e-12));
     for (const auto& block : net.parameter_blocks())
         for (Eigen::Index i = 0; i < block.size(); ++i) {
             const Eigen::Index k = block.offset + i;

@@ -1,5 +1,6 @@
 // Sgd: θ ← θ - α(∇θ l + λ∇θ Ω) by hand with and without L2 and L1, the course's
 // per-example algorithm learning XOR, and bad hyperparameters and bad input.
+#include <cmath>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/tanh.hpp>
@@ -10,8 +11,6 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l1.hpp>
 #include <descent/regularizers/l2.hpp>
-
-#include <cmath>
 #include <limits>
 #include <span>
 #include <vector>
@@ -39,24 +38,32 @@ static_assert(descent::Optimizer<Sgd<descent::L2>, SmallNet<double>>);
 template <class T>
 SmallNet<T> small_net() {
     SmallNet<T> net({2, 2, 2});
+    // clang-format off
     net.template layer<0>().W() << 0.5, -1,
                                    1, 0.25;
+    // clang-format on
     net.template layer<0>().b() << 0.5, -0.5;
+    // clang-format off
     net.template layer<1>().W() << 1, -1,
                                    2, 0.5;
+    // clang-format on
     net.template layer<1>().b() << 0.25, -0.25;
     return net;
 }
 template <class T>
 descent::test::Matrix<T> small_x() {
     descent::test::Matrix<T> x(2, 2);
+    // clang-format off
     x << 1, 0,
          2, -2;
+    // clang-format on
     return x;
 }
 const std::vector<int> small_y{0, 1};
 
-double sigma(double t) { return 1 / (1 + std::exp(-t)); }
+double sigma(double t) {
+    return 1 / (1 + std::exp(-t));
+}
 
 // θ, ∇θ l (from test_mlp.cpp, s1 = σ(1), s2 = σ(-2)) and sign(θ), in the buffer's order:
 // W(1) column-major, b(1), W(2) column-major, b(2).
@@ -68,10 +75,12 @@ HandValues hand_values() {
     const double s1 = sigma(1), s2 = sigma(-2);
     HandValues v;
     v.theta = {0.5, 1, -1, 0.25, 0.5, -0.5, 1, 2, -1, 0.5, 0.25, -0.25};
-    v.grad = {0, 0.75 * s1, s2, 1.5 * s1,                        // ∇W(1) = [0 s2; 0.75 s1 1.5 s1]
-              -s2 / 2, 0.75 * s1,                                 // ∇b(1)
-              1.25 * s2, -1.25 * s2, -s1 / 2, s1 / 2,             // ∇W(2) = [1.25 s2 -s1/2; -1.25 s2 s1/2]
-              (s2 - s1) / 2, (s1 - s2) / 2};                      // ∇b(2)
+    // clang-format off
+    v.grad = {0, 0.75 * s1, s2, 1.5 * s1,               // ∇W(1) = [0 s2; 0.75 s1 1.5 s1]
+              -s2 / 2, 0.75 * s1,                        // ∇b(1)
+              1.25 * s2, -1.25 * s2, -s1 / 2, s1 / 2,    // ∇W(2) = [1.25 s2 -s1/2; -1.25 s2 s1/2]
+              (s2 - s1) / 2, (s1 - s2) / 2};             // ∇b(2)
+    // clang-format on
     v.sign = {1, 1, -1, 1, 0, 0, 1, 1, -1, 1, 0, 0};  // biases: 0, they are not regularised
     v.is_weight = {true, true, true, true, false, false, true, true, true, true, false, false};
     return v;
@@ -85,7 +94,8 @@ void check_theta(const SmallNet<T>& net, const std::vector<double>& expected) {
     REQUIRE(net.parameters().size() == static_cast<Eigen::Index>(expected.size()));
     for (std::size_t i = 0; i < expected.size(); ++i)
         CHECK_THAT(static_cast<double>(net.parameters()(static_cast<Eigen::Index>(i))),
-                   Catch::Matchers::WithinAbs(expected[i], descent::test::tolerance<T>() * (1 + std::abs(expected[i]))));
+                   Catch::Matchers::WithinAbs(expected[i],
+                                              descent::test::tolerance<T>() * (1 + std::abs(expected[i]))));
 }
 
 }  // namespace
@@ -108,7 +118,8 @@ TEMPLATE_TEST_CASE("one Sgd step matches the hand computation", "[sgd]", float, 
     SECTION("L2: θ' = θ - α (∇l + 2λW) on weights, θ - α ∇l on biases") {
         Sgd sgd(alpha, lambda, descent::L2{});
         // l + λΩ, Ω = Σ W² = (0.25 + 1 + 1 + 0.0625) + (1 + 4 + 1 + 0.25) = 8.5625
-        CHECK_THAT(sgd.step(net, small_x<T>(), small_y), Catch::Matchers::WithinRel(small_loss + 0.85625, 1e-6));
+        CHECK_THAT(sgd.step(net, small_x<T>(), small_y),
+                   Catch::Matchers::WithinRel(small_loss + 0.85625, 1e-6));
         for (std::size_t i = 0; i < expected.size(); ++i)
             expected[i] = v.theta[i] - alpha * (v.grad[i] + (v.is_weight[i] ? 2 * lambda * v.theta[i] : 0.0));
         // e.g. W(1)(0, 0): 0.5 - 0.5 (0 + 0.2 * 0.5) = 0.45 (∇l is 0 there: the unit is off for x_1,
@@ -121,7 +132,8 @@ TEMPLATE_TEST_CASE("one Sgd step matches the hand computation", "[sgd]", float, 
     SECTION("L1: θ' = θ - α (∇l + λ sign W) on weights, θ - α ∇l on biases") {
         Sgd sgd(alpha, lambda, descent::L1{});
         // l + λΩ, Ω = Σ |W| = (0.5 + 1 + 1 + 0.25) + (1 + 2 + 1 + 0.5) = 7.25
-        CHECK_THAT(sgd.step(net, small_x<T>(), small_y), Catch::Matchers::WithinRel(small_loss + 0.725, 1e-6));
+        CHECK_THAT(sgd.step(net, small_x<T>(), small_y),
+                   Catch::Matchers::WithinRel(small_loss + 0.725, 1e-6));
         for (std::size_t i = 0; i < expected.size(); ++i)
             expected[i] = v.theta[i] - alpha * (v.grad[i] + lambda * v.sign[i]);
         // e.g. W(1)(0, 0): 0.5 - 0.5 (0 + 0.1) = 0.45; W(1)(0, 1): -1 - 0.5 (σ(-2) - 0.1) = -0.95 - σ(-2)/2
@@ -200,8 +212,10 @@ TEST_CASE("Sgd::step on bad input throws the typed error and leaves θ unchanged
 TEMPLATE_TEST_CASE("per-example Sgd learns XOR with a 2-4-2 network", "[sgd]", float, double) {
     using T = TestType;
     descent::test::Matrix<T> x(2, 4);
+    // clang-format off
     x << 0, 0, 1, 1,
          0, 1, 0, 1;
+    // clang-format on
     const std::vector<int> y{0, 1, 1, 0};
     Mlp<Dense<descent::Tanh, T>, Dense<Identity, T>> net({2, 4, 2}, 7);
     const double before = static_cast<double>(net.loss(x, y));

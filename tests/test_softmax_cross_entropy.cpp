@@ -1,9 +1,8 @@
 // l(f(x), y) = -log f(x)_y with f(x) = softmax(a): the loss by hand, the fused
 // gradient -(e(y) - f(x)) against the unfused chain and finite differences, and
 // logits of ±1e4.
-#include <descent/losses/softmax_cross_entropy.hpp>
-
 #include <cmath>
+#include <descent/losses/softmax_cross_entropy.hpp>
 #include <utility>
 #include <vector>
 
@@ -25,8 +24,9 @@ Vector<T> unit(Eigen::Index size, int y) {
 
 template <class T>
 void check_close(T actual, double expected) {
-    CHECK_THAT(static_cast<double>(actual),
-               Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
+    CHECK_THAT(
+        static_cast<double>(actual),
+        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
 }
 
 }  // namespace
@@ -36,9 +36,11 @@ TEMPLATE_TEST_CASE("softmax cross-entropy against values by hand", "[softmax_cro
     descent::test::Matrix<T> a(3, 2);
     // Column 1: exp(a) = (1, 3, 4), Σ = 8, f = (1/8, 3/8, 1/2).
     // Column 2: equal logits, f = (1/3, 1/3, 1/3).
+    // clang-format off
     a << 0, 7,
          std::log(3.0), 7,
          std::log(4.0), 7;
+    // clang-format on
     const std::vector<int> y{1, 0};
     SoftmaxCrossEntropy<T> loss;
     // l = (-log(3/8) - log(1/3)) / 2 = (log 8 - log 3 + log 3) / 2 = (3/2) log 2
@@ -71,8 +73,8 @@ TEMPLATE_TEST_CASE("the loss does not change when every logit of a sample shifts
                Catch::Matchers::WithinAbs(l, std::is_same_v<T, float> ? 2e-4 : 1e-12));
 }
 
-TEMPLATE_TEST_CASE("the fused gradient equals the unfused chain J_softmax(f)ᵀ ∇f l", "[softmax_cross_entropy]",
-                   float, double) {
+TEMPLATE_TEST_CASE("the fused gradient equals the unfused chain J_softmax(f)ᵀ ∇f l",
+                   "[softmax_cross_entropy]", float, double) {
     using T = TestType;
     using Loss = SoftmaxCrossEntropy<T>;
     const Eigen::Index C = 5;
@@ -83,7 +85,8 @@ TEMPLATE_TEST_CASE("the fused gradient equals the unfused chain J_softmax(f)ᵀ 
         for (int y = 0; y < C; ++y) {
             const Vector<T> fj = f.col(j);
             // ∇a l = (∂f/∂a)ᵀ ∇f l, with ∇f l = -e(y)/f_y; fused: -(e(y) - f)
-            const Vector<T> chained = Loss::softmax_jacobian(fj).transpose() * Loss::gradient_wrt_output(fj, y);
+            const Vector<T> chained =
+                Loss::softmax_jacobian(fj).transpose() * Loss::gradient_wrt_output(fj, y);
             const Vector<T> fused = -(unit<T>(C, y) - fj);
             for (Eigen::Index c = 0; c < C; ++c) check_close(chained(c), static_cast<double>(fused(c)));
         }
@@ -152,8 +155,8 @@ TEST_CASE("the softmax Jacobian matches finite differences of the softmax", "[so
     CHECK(J.rowwise().sum().cwiseAbs().maxCoeff() < 1e-15);
 }
 
-TEMPLATE_TEST_CASE("logits of ±1e4 give a finite loss and the exact gradient", "[softmax_cross_entropy]", float,
-                   double) {
+TEMPLATE_TEST_CASE("logits of ±1e4 give a finite loss and the exact gradient", "[softmax_cross_entropy]",
+                   float, double) {
     using T = TestType;
     descent::test::Matrix<T> a(3, 1);
     a << T(1e4), T(-1e4), T(0);
@@ -176,9 +179,11 @@ TEMPLATE_TEST_CASE("logits of ±1e4 give a finite loss and the exact gradient", 
     }
     // The same in a batch of two: each column divided by B = 2, still exact.
     descent::test::Matrix<T> batch(3, 2);
+    // clang-format off
     batch << T(1e4), T(-1e4),
              T(-1e4), T(1e4),
              T(0), T(0);
+    // clang-format on
     const std::vector<int> y{1, 1};
     CHECK(static_cast<double>(loss.forward(batch, y)) == 1e4);  // (2e4 + 0) / 2
     const auto g = loss.backward(y);
