@@ -1,0 +1,207 @@
+"""descent against PyTorch on the same workload, in one session: run bench/compare_pytorch.sh.
+
+The workload (bench/workload.hpp, bench/pytorch_worker.py): Fashion-MNIST's 60000
+training images in memory as float32, an MLP 784-512-256-10 with ReLU, the mean
+softmax cross-entropy, plain SGD (lr 0.01 at batch 1, 0.1 otherwise). Throughput
+is samples per second of forward + backward + update on consecutive batches.
+
+For every batch size and thread count, descent (bench_training's BM_step, and
+BM_roof: the same matrix products alone through Eigen) and PyTorch run
+alternately, --reps times each, and the medians are printed as
+
+  batch=B threads=T descent=X pytorch=Y ratio=X/Y roof_fraction=F pytorch_as_shipped=Z pytorch_best=SETTING
+
+PyTorch runs as shipped (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so OpenBLAS
+picks its kernels itself) and with OPENBLAS_CORETYPE=SkylakeX, each on 1 thread
+and on each thread count asked for; `pytorch` is its best median among those
+settings using at most T threads, the figure the ratio is taken against.
+roof_fraction is descent's GFLOP/s in a step over Eigen's on the products alone.
+
+--parity trains 5 epochs at batch 128, lr 0.1, reshuffled each epoch, in both,
+and prints both test accuracies (and descent's peak memory).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+PYTHON = "/usr/bin/python3"  # Debian's python3-torch is installed for this interpreter only
+WORKER = os.path.join(BENCH, "pytorch_worker.py")
+VARIANTS = {"as_shipped": None, "SkylakeX": "SkylakeX"}  # name -> OPENBLAS_CORETYPE
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    log("+ " + " ".join(command))
+    subprocess.run(command, check=True, **kwargs)
+
+
+def build(build_dir, jobs):
+    if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
+        run(["cmake", "-S", ROOT, "-B", build_dir, "-DCMAKE_BUILD_TYPE=Release"], stdout=subprocess.DEVNULL)
+    run(["cmake", "--build", build_dir, "-j", str(jobs), "--target", "bench_training", "train_fashion_mnist"],
+        stdout=subprocess.DEVNULL)
+    return os.path.join(build_dir, "bench")
+
+
+def variant_env(coretype, threads):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    env["OPENBLAS_NUM_THREADS"] = str(threads)  # OpenBLAS's own pool, beside torch's OpenMP threads
+    env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
+def torch_config(coretype):
+    out = subprocess.run([PYTHON, WORKER, "config"], env=variant_env(coretype, 1), capture_output=True, text=True)
+    return json.loads(out.stdout) if out.returncode == 0 else None
+
+
+def ensure_torch(install):
+    if subprocess.run([PYTHON, "-c", "import torch"], capture_output=True).returncode != 0:
+        if not install:
+            sys.exit("PyTorch is missing: apt-get install python3-torch (or run without --no-install)")
+        log("PyTorch is missing: installing Debian's python3-torch")
+        run(["apt-get", "update", "-qq"])
+        run(["apt-get", "install", "-y", "-qq", "python3-torch"], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    config = torch_config(None)
+    if config and any("/blas/libblas" in lib for lib in config["blas_libraries"]):
+        # libtorch recommends libopenblas0: an install without recommends falls back on the
+        # reference BLAS, far slower than what Debian ships by default.
+        if not install:
+            log("warning: PyTorch runs on the reference BLAS; Debian's default install has OpenBLAS (libopenblas0)")
+        else:
+            log("PyTorch runs on the reference BLAS: installing libopenblas0, which libtorch recommends")
+            run(["apt-get", "install", "-y", "-qq", "libopenblas0"], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+class Worker:
+    """A PyTorch process of one setting, kept for the session: OpenBLAS reads its environment once."""
+
+    def __init__(self, coretype, threads, data):
+        self.process = subprocess.Popen(
+            [PYTHON, WORKER, "throughput", "--threads", str(threads), "--data", data],
+            env=variant_env(coretype, threads), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        json.loads(self.process.stdout.readline())  # {"ready": true} once the data are loaded
+
+    def measure(self, batch, seconds):
+        self.process.stdin.write(json.dumps({"batch": batch, "seconds": seconds}) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())["samples_per_s"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def descent_measure(bench_dir, batch, threads, seconds, data):
+    out = subprocess.run(
+        [os.path.join(bench_dir, "bench_training"),
+         f"--benchmark_filter=^BM_(step|roof)/batch:{batch}/threads:{threads}/",
+         f"--benchmark_min_time={seconds}", "--benchmark_format=json"],
+        env=dict(os.environ, DESCENT_FASHION_MNIST=data), capture_output=True, text=True, check=True)
+    results = {b["name"].split("/")[0]: b for b in json.loads(out.stdout)["benchmarks"]}
+    step, roof = results["BM_step"], results["BM_roof"]
+    return step["samples/s"], step["GFLOP/s"] / roof["GFLOP/s"]
+
+
+def parity(bench_dir, data, threads, coretype, args):
+    log(f"parity: {args.epochs} epochs, batch {args.batch}, lr {args.lr}, {threads} thread(s)")
+    out = subprocess.run(
+        [os.path.join(bench_dir, "train_fashion_mnist"), "--epochs", str(args.epochs), "--batch", str(args.batch),
+         "--lr", str(args.lr), "--threads", str(threads)],
+        env=dict(os.environ, DESCENT_FASHION_MNIST=data), capture_output=True, text=True, check=True)
+    d = dict(line.split("=", 1) for line in out.stdout.split())
+    out = subprocess.run(
+        [PYTHON, WORKER, "parity", "--threads", str(threads), "--data", data, "--epochs", str(args.epochs),
+         "--batch", str(args.batch), "--lr", str(args.lr)],
+        env=variant_env(coretype, threads), capture_output=True, text=True, check=True)
+    p = json.loads(out.stdout)
+    print(f"parity epochs={args.epochs} batch={args.batch} lr={args.lr} threads={threads} "
+          f"descent_accuracy={float(d['test_accuracy']):.4f} pytorch_accuracy={p['test_accuracy']:.4f} "
+          f"descent_seconds={float(d['train_seconds']):.2f} pytorch_seconds={p['seconds']:.2f} "
+          f"descent_peak_rss_mb={d['peak_rss_mb']} peak_over_data_and_model={d['peak_over_data_and_model']}",
+          flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short run per setting (a smoke test, not a result)")
+    parser.add_argument("--reps", type=int, default=3, help="runs of each setting; the medians are printed (default 3)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per run (default 1)")
+    parser.add_argument("--batches", default="1,32,128,256")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--parity", action="store_true", help="also compare test accuracy after training")
+    parser.add_argument("--parity-only", action="store_true", help="only the accuracy comparison")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--data", default=os.environ.get("DESCENT_FASHION_MNIST", "/usr/share/datasets/fashion-mnist"))
+    parser.add_argument("--build-dir", default=os.path.join(ROOT, "build-compare"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-install", action="store_true", help="never apt-get install")
+    args = parser.parse_args()
+    if args.quick:
+        args.reps, args.seconds = 1, 0.3
+    batches = [int(b) for b in args.batches.split(",")]
+    thread_counts = sorted({int(t) for t in args.threads.split(",")})
+
+    if shutil.which("cmake") is None:
+        sys.exit("cmake is needed to build descent's benchmarks")
+    bench_dir = build(args.build_dir, args.jobs)
+    ensure_torch(not args.no_install)
+    for name, coretype in VARIANTS.items():
+        config = torch_config(coretype)
+        blas = ", ".join(os.path.basename(lib) for lib in config["blas_libraries"]) if config else "?"
+        print(f"# pytorch {config['torch'] if config else '?'} {name}: OPENBLAS_CORETYPE={coretype or 'unset'} "
+              f"BLAS={blas}", flush=True)
+    print(f"# {args.reps} run(s) of {args.seconds} s per setting, medians; descent and PyTorch alternate", flush=True)
+
+    if not args.parity_only:
+        # Every PyTorch setting at every thread count, so that its best at most T threads is known.
+        workers = {(name, t): Worker(coretype, t, args.data) for name, coretype in VARIANTS.items()
+                   for t in thread_counts}
+        descent = {}
+        roof = {}
+        torch = {key + (b,): [] for key in workers for b in batches}
+        try:
+            for rep in range(args.reps):
+                for b in batches:
+                    for t in thread_counts:
+                        log(f"run {rep + 1}/{args.reps}: batch {b}, {t} thread(s)")
+                        x, f = descent_measure(bench_dir, b, t, args.seconds, args.data)
+                        descent.setdefault((b, t), []).append(x)
+                        roof.setdefault((b, t), []).append(f)
+                        for name in VARIANTS:
+                            torch[(name, t, b)].append(workers[(name, t)].measure(b, args.seconds))
+        finally:
+            for w in workers.values():
+                w.close()
+        for b in batches:
+            for t in thread_counts:
+                x = statistics.median(descent[(b, t)])
+                medians = {(name, u): statistics.median(torch[(name, u, b)])
+                           for name in VARIANTS for u in thread_counts if u <= t}
+                (best_name, best_threads), best = max(medians.items(), key=lambda item: item[1])
+                shipped = medians[("as_shipped", t)]
+                print(f"batch={b} threads={t} descent={x:.0f} pytorch={best:.0f} ratio={x / best:.2f} "
+                      f"roof_fraction={statistics.median(roof[(b, t)]):.2f} pytorch_as_shipped={shipped:.0f} "
+                      f"pytorch_best={best_name}/{best_threads}t", flush=True)
+
+    if args.parity or args.parity_only:
+        parity(bench_dir, args.data, 1, "SkylakeX", args)
+
+
+if __name__ == "__main__":
+    main()
