@@ -1,0 +1,104 @@
+// detail::Products: the same numbers as Eigen's own products for every shape the
+// layers use (and the awkward ones: a single row or column, a depth of 1, sizes
+// that do not fall on the kernel's blocks), transposed operands, C = αAB and
+// C += αAB, on one thread and on two; and the choice of thread counts.
+#include <descent/detail/gemm.hpp>
+#include <descent/threads.hpp>
+
+#include <initializer_list>
+
+#include "support.hpp"
+
+namespace {
+
+template <class T>
+using Matrix = descent::test::Matrix<T>;
+
+// max |got - expected| relative to the largest |expected|.
+template <class T>
+double relative_error(const Matrix<T>& got, const Matrix<T>& expected) {
+    const double scale = std::max(1.0, static_cast<double>(expected.cwiseAbs().maxCoeff()));
+    return static_cast<double>((got - expected).cwiseAbs().maxCoeff()) / scale;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("Products match Eigen's products, transposed or not, set or accumulated", "[gemm]", float,
+                   double) {
+    using T = TestType;
+    const int threads = GENERATE(1, 2);
+    CAPTURE(threads);
+    const int saved = descent::threads();
+    descent::set_threads(threads);
+    descent::detail::Products<T> products;
+    struct Shape {
+        Eigen::Index m, n, k;
+    };
+    // From tiny to the 784-512-256-10 layers at batch 1 and 128, and sizes off the kernel's blocks.
+    for (const Shape s : {Shape{1, 1, 1}, Shape{3, 2, 5}, Shape{10, 1, 256}, Shape{512, 1, 784}, Shape{512, 784, 1},
+                          Shape{10, 128, 256}, Shape{512, 128, 784}, Shape{784, 128, 512}, Shape{512, 784, 128},
+                          Shape{97, 53, 301}, Shape{1, 300, 40}}) {
+        CAPTURE(s.m, s.n, s.k);
+        const T alpha = T(-0.75);
+        const Matrix<T> A = descent::test::pseudo_random<T>(s.m, s.k, 1);
+        const Matrix<T> B = descent::test::pseudo_random<T>(s.k, s.n, 2);
+        const Matrix<T> At = A.transpose(), Bt = B.transpose();
+        const Matrix<T> C0 = descent::test::pseudo_random<T>(s.m, s.n, 3);
+        const Matrix<T> expected = alpha * (A * B);
+        Matrix<T> C = C0;
+        Eigen::Map<Matrix<T>> c(C.data(), s.m, s.n);
+
+        products.multiply(c, A, B, alpha, false);
+        CHECK(relative_error<T>(C, expected) <= descent::test::tolerance<T>());
+        products.multiply(c, At.transpose(), B, alpha, false);  // A row-major, as W(k)ᵀ is
+        CHECK(relative_error<T>(C, expected) <= descent::test::tolerance<T>());
+        products.multiply(c, A, Bt.transpose(), alpha, false);  // B row-major, as h(k-1)ᵀ is
+        CHECK(relative_error<T>(C, expected) <= descent::test::tolerance<T>());
+        C = C0;
+        products.multiply(c, A, B, alpha, true);
+        CHECK(relative_error<T>(C, Matrix<T>(C0 + expected)) <= descent::test::tolerance<T>());
+    }
+    descent::set_threads(saved);
+}
+
+TEST_CASE("Products of depth 0 set C to 0 or leave it", "[gemm]") {
+    descent::detail::Products<double> products;
+    Eigen::MatrixXd C = Eigen::MatrixXd::Constant(3, 2, 5), A(3, 0), B(0, 2);
+    Eigen::Map<Eigen::MatrixXd> c(C.data(), 3, 2);
+    products.multiply(c, A, B, 1.0, true);
+    CHECK((C.array() == 5).all());
+    products.multiply(c, A, B, 1.0, false);
+    CHECK((C.array() == 0).all());
+}
+
+TEST_CASE("threads_for uses one thread for small work and never more than asked", "[gemm]") {
+    using descent::detail::min_work_per_thread;
+    using descent::detail::threads_for;
+    const int saved = descent::threads();
+    descent::set_threads(2);
+    CHECK(threads_for(10.0 * 256 * 32, min_work_per_thread, 1000) == 1);  // the output layer at batch 32
+    CHECK(threads_for(1e3 * min_work_per_thread, min_work_per_thread, 1) == 1);  // one part only
+#ifdef _OPENMP
+    CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 2);  // layer 1 at batch 128
+    descent::set_threads(8);
+    CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 8);
+    CHECK(threads_for(3 * min_work_per_thread, min_work_per_thread, 10) == 3);
+    int inside = 0;
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp single
+        inside = threads_for(1e9, min_work_per_thread, 100);  // already in a parallel region
+    }
+    CHECK(inside == 1);
+#endif
+    descent::set_threads(saved);
+}
+
+TEST_CASE("slab cuts a side into whole grains, the last taking the rest", "[gemm]") {
+    using descent::detail::slab;
+    CHECK(slab(512, 2, 0, 48) == std::pair<Eigen::Index, Eigen::Index>{0, 240});
+    CHECK(slab(512, 2, 1, 48) == std::pair<Eigen::Index, Eigen::Index>{240, 512});
+    CHECK(slab(10, 2, 0, 16) == std::pair<Eigen::Index, Eigen::Index>{0, 10});  // one grain: all in the first
+    CHECK(slab(10, 2, 1, 16) == std::pair<Eigen::Index, Eigen::Index>{10, 10});
+    CHECK(slab(7, 1, 0, 4) == std::pair<Eigen::Index, Eigen::Index>{0, 7});
+}
