@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
@@ -166,9 +167,9 @@ def main():
         blas = ", ".join(os.path.basename(lib) for lib in config["blas_libraries"]) if config else "?"
         print(f"# pytorch {config['torch'] if config else '?'} {name}: OPENBLAS_CORETYPE={coretype or 'unset'} "
               f"BLAS={blas}", flush=True)
-    print(f"# {args.reps} run(s) of {args.seconds} s per setting, medians; descent and PyTorch alternate", flush=True)
-
     if not args.parity_only:
+        print(f"# {args.reps} run(s) of {args.seconds} s per setting, medians; descent and PyTorch alternate",
+              flush=True)
         # Every PyTorch setting at every thread count, so that its best at most T threads is known.
         workers = {(name, t): Worker(coretype, t, args.data) for name, coretype in VARIANTS.items()
                    for t in thread_counts}
@@ -185,6 +186,9 @@ def main():
                         roof.setdefault((b, t), []).append(f)
                         for name in VARIANTS:
                             torch[(name, t, b)].append(workers[(name, t)].measure(b, args.seconds))
+                            # OpenBLAS's threads spin for a while after their last call: let them
+                            # fall asleep before the next run, whoever's it is.
+                            time.sleep(0.3)
         finally:
             for w in workers.values():
                 w.close()
