@@ -166,7 +166,7 @@ def main():
         config = torch_config(coretype)
         blas = ", ".join(os.path.basename(lib) for lib in config["blas_libraries"]) if config else "?"
         print(f"# pytorch {config['torch'] if config else '?'} {name}: OPENBLAS_CORETYPE={coretype or 'unset'} "
-              f"BLAS={blas}", flush=True)
+              f"BLAS={blas} OpenBLAS_kernels={config.get('openblas_core') if config else '?'}", flush=True)
     if not args.parity_only:
         print(f"# {args.reps} run(s) of {args.seconds} s per setting, medians; descent and PyTorch alternate",
               flush=True)

@@ -133,7 +133,14 @@ def main():
         # Which BLAS library this process loaded, and torch's own account of its build.
         with open("/proc/self/maps") as maps:
             blas = sorted({line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line})
-        print(json.dumps({"torch": torch.__version__, "blas_libraries": blas,
+        core = None
+        for lib in blas:
+            if "openblas" in os.path.basename(lib):
+                import ctypes
+                get = ctypes.CDLL(lib).openblas_get_corename
+                get.restype = ctypes.c_char_p
+                core = get().decode()  # the kernels OpenBLAS chose for this CPU
+        print(json.dumps({"torch": torch.__version__, "blas_libraries": blas, "openblas_core": core,
                           "threads": torch.get_num_threads(), "config": torch.__config__.show()}))
         return
     x, y = load(args.data, "train")
