@@ -23,12 +23,13 @@
 // The GEMM kernel is Eigen's own, reached through Eigen::internal
 // (general_matrix_matrix_product, level3_blocking), whose interface is that of
 // Eigen 3.4. With another Eigen, or with EIGEN_USE_BLAS, or with
-// DESCENT_PLAIN_EIGEN_PRODUCTS defined, products are Eigen's public
-// expressions, on one thread per Eigen::nbThreads(), and may allocate.
+// DESCENT_PLAIN_EIGEN_PRODUCTS defined, matrix-matrix products are Eigen's
+// public expressions instead, on Eigen's own threads, and may allocate.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #ifdef _OPENMP
@@ -45,8 +46,9 @@
 namespace descent::detail {
 
 // A slab must hold at least this many multiply-adds for a product to be cut
-// into one slab per thread: about 2.5 µs of one core's GEMM, against about
-// 1 µs for an OpenMP fork and join whose workers are still spinning.
+// into one slab per thread: about 2.5 µs of one core's GEMM at 100 GFLOP/s,
+// against an estimated 1 µs for an OpenMP fork and join whose workers are
+// still spinning (to be tuned on a quiet machine: see bench/README.md).
 inline constexpr double min_work_per_thread = 131072;
 // A matrix-vector product moves one byte per flop and runs from memory, so a
 // slab pays for a fork with less arithmetic.
