@@ -10,11 +10,10 @@
 //   build-*/bench/bench_training --benchmark_filter='step|roof'
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <descent/losses/softmax_cross_entropy.hpp>
 #include <descent/optimizers/sgd.hpp>
 #include <descent/threads.hpp>
-
-#include <array>
 #include <vector>
 
 #include "workload.hpp"
@@ -159,8 +158,8 @@ void BM_gemm_peak(benchmark::State& state) {
         C.noalias() = A * B;
         benchmark::ClobberMemory();
     }
-    state.counters["GFLOP/s"] =
-        benchmark::Counter(double(state.iterations()) * 2.0 * double(n * n * n) * 1e-9, benchmark::Counter::kIsRate);
+    state.counters["GFLOP/s"] = benchmark::Counter(
+        double(state.iterations()) * 2.0 * double(n * n * n) * 1e-9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_gemm_peak)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -6,10 +6,6 @@
 //
 // The recipe of bench/compare_pytorch.py's parity mode: plain SGD, the training set
 // reshuffled each epoch, accuracy on the 10000 test images.
-#include <descent/optimizers/sgd.hpp>
-#include <descent/threads.hpp>
-#include <descent/training/fit.hpp>
-
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,6 +13,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <descent/optimizers/sgd.hpp>
+#include <descent/threads.hpp>
+#include <descent/training/fit.hpp>
 #include <string>
 
 #include "workload.hpp"
@@ -47,11 +46,16 @@ Options parse(int argc, char** argv) {
             std::exit(2);
         }
         const char* value = argv[++i];
-        if (flag == "--epochs") o.epochs = std::atoi(value);
-        else if (flag == "--batch") o.batch = std::atol(value);
-        else if (flag == "--lr") o.lr = std::atof(value);
-        else if (flag == "--seed") o.seed = std::strtoull(value, nullptr, 10);
-        else if (flag == "--threads") o.threads = std::atoi(value);
+        if (flag == "--epochs")
+            o.epochs = std::atoi(value);
+        else if (flag == "--batch")
+            o.batch = std::atol(value);
+        else if (flag == "--lr")
+            o.lr = std::atof(value);
+        else if (flag == "--seed")
+            o.seed = std::strtoull(value, nullptr, 10);
+        else if (flag == "--threads")
+            o.threads = std::atoi(value);
         else {
             std::fprintf(stderr, "unknown option %s\n", flag.c_str());
             std::exit(2);
@@ -83,21 +87,23 @@ int main(int argc, char** argv) {
     double correct = 0;
     for (Eigen::Index first = 0; first < data.test.size(); first += 1000) {
         const Eigen::Index count = std::min<Eigen::Index>(1000, data.test.size() - first);
-        correct += net.accuracy(data.test.x.middleCols(first, count),
-                                std::span<const int>(data.test.y).subspan(static_cast<std::size_t>(first),
-                                                                          static_cast<std::size_t>(count))) *
-                   static_cast<double>(count);
+        correct +=
+            net.accuracy(data.test.x.middleCols(first, count),
+                         std::span<const int>(data.test.y)
+                             .subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count))) *
+            static_cast<double>(count);
     }
     const double accuracy = correct / static_cast<double>(data.test.size());
 
     const double data_bytes = static_cast<double>(data.train.x.size() + data.test.x.size()) * sizeof(float);
     const double model_bytes = static_cast<double>(net.parameters().size()) * sizeof(float);
     const double peak = peak_rss_bytes();
-    for (const auto& r : reports) std::printf("epoch=%d loss=%.6f seconds=%.3f\n", r.epoch, r.loss, r.seconds);
+    for (const auto& r : reports)
+        std::printf("epoch=%d loss=%.6f seconds=%.3f\n", r.epoch, r.loss, r.seconds);
     std::printf("test_accuracy=%.4f\n", accuracy);
     std::printf("train_seconds=%.3f\n", seconds.count());
-    std::printf("samples_per_s=%.1f\n",
-                static_cast<double>(options.epochs) * static_cast<double>(data.train.size()) / seconds.count());
+    std::printf("samples_per_s=%.1f\n", static_cast<double>(options.epochs) *
+                                            static_cast<double>(data.train.size()) / seconds.count());
     std::printf("threads=%d\n", descent::threads());
     std::printf("data_mb=%.1f\n", data_bytes / 1e6);
     std::printf("model_mb=%.2f\n", model_bytes / 1e6);

@@ -6,6 +6,10 @@
 // The counter replaces the C allocation functions of the whole process, as
 // glibc allows, forwarding to glibc's own (__libc_malloc and friends). It counts
 // on every thread, so that the OpenMP workers of a parallel product are seen too.
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/layers/dense.hpp>
@@ -14,11 +18,6 @@
 #include <descent/regularizers/l2.hpp>
 #include <descent/threads.hpp>
 #include <descent/training/fit.hpp>
-
-#include <atomic>
-#include <cerrno>
-#include <cstddef>
-#include <cstdlib>
 #include <new>
 #include <span>
 #include <vector>
@@ -45,11 +44,21 @@ void* counted(void* p) {
 }  // namespace
 
 extern "C" {
-void* malloc(std::size_t size) { return counted(__libc_malloc(size)); }
-void* calloc(std::size_t n, std::size_t size) { return counted(__libc_calloc(n, size)); }
-void* realloc(void* p, std::size_t size) { return counted(__libc_realloc(p, size)); }
-void free(void* p) { __libc_free(p); }
-void* memalign(std::size_t alignment, std::size_t size) { return counted(__libc_memalign(alignment, size)); }
+void* malloc(std::size_t size) {
+    return counted(__libc_malloc(size));
+}
+void* calloc(std::size_t n, std::size_t size) {
+    return counted(__libc_calloc(n, size));
+}
+void* realloc(void* p, std::size_t size) {
+    return counted(__libc_realloc(p, size));
+}
+void free(void* p) {
+    __libc_free(p);
+}
+void* memalign(std::size_t alignment, std::size_t size) {
+    return counted(__libc_memalign(alignment, size));
+}
 void* aligned_alloc(std::size_t alignment, std::size_t size) {
     return counted(__libc_memalign(alignment, size));
 }
@@ -67,14 +76,26 @@ void* operator new(std::size_t size) {
     if (void* p = malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { free(p); }
-void operator delete[](void* p) noexcept { free(p); }
-void operator delete(void* p, std::size_t) noexcept { free(p); }
-void operator delete[](void* p, std::size_t) noexcept { free(p); }
+void* operator new[](std::size_t size) {
+    return operator new(size);
+}
+void operator delete(void* p) noexcept {
+    free(p);
+}
+void operator delete[](void* p) noexcept {
+    free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    free(p);
+}
 
 namespace {
-long allocations() { return heap_allocations.load(); }
+long allocations() {
+    return heap_allocations.load();
+}
 }  // namespace
 
 #endif
@@ -101,7 +122,10 @@ TEST_CASE("The counter sees malloc, operator new and Eigen's aligned buffers", "
     // A counter that counts nothing would make every test below pass.
     CHECK(allocations_of([] { std::free(std::malloc(16)); }) == 1);
     CHECK(allocations_of([] { delete new int(1); }) == 1);
-    CHECK(allocations_of([] { Matrix m(100, 100); m.setZero(); }) == 1);
+    CHECK(allocations_of([] {
+              Matrix m(100, 100);
+              m.setZero();
+          }) == 1);
     CHECK(allocations_of([] { std::vector<double> v(3); }) == 1);
 }
 
@@ -112,7 +136,8 @@ TEST_CASE("An Sgd step on 784-512-256-10 allocates nothing after the first", "[a
     const int saved = descent::threads();
     descent::set_threads(threads);
     Net net({784, 512, 256, 10}, 1);
-    const Matrix x = (descent::test::pseudo_random<float>(784, batch, 2).array() + 1) / 2;  // pixels in [0, 1)
+    const Matrix x =
+        (descent::test::pseudo_random<float>(784, batch, 2).array() + 1) / 2;  // pixels in [0, 1)
     const auto y = descent::test::labels_cycling(batch, 10);
     SECTION("plain SGD") {
         descent::Sgd<> sgd(0.1);

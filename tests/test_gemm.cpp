@@ -4,7 +4,6 @@
 // C += αAB, on one thread and on two; and the choice of thread counts.
 #include <descent/detail/gemm.hpp>
 #include <descent/threads.hpp>
-
 #include <initializer_list>
 
 #include "support.hpp"
@@ -35,9 +34,9 @@ TEMPLATE_TEST_CASE("Products match Eigen's products, transposed or not, set or a
         Eigen::Index m, n, k;
     };
     // From tiny to the 784-512-256-10 layers at batch 1 and 128, and sizes off the kernel's blocks.
-    for (const Shape s : {Shape{1, 1, 1}, Shape{3, 2, 5}, Shape{10, 1, 256}, Shape{512, 1, 784}, Shape{512, 784, 1},
-                          Shape{10, 128, 256}, Shape{512, 128, 784}, Shape{784, 128, 512}, Shape{512, 784, 128},
-                          Shape{97, 53, 301}, Shape{1, 300, 40}}) {
+    for (const Shape s : {Shape{1, 1, 1}, Shape{3, 2, 5}, Shape{10, 1, 256}, Shape{512, 1, 784},
+                          Shape{512, 784, 1}, Shape{10, 128, 256}, Shape{512, 128, 784}, Shape{784, 128, 512},
+                          Shape{512, 784, 128}, Shape{97, 53, 301}, Shape{1, 300, 40}}) {
         CAPTURE(s.m, s.n, s.k);
         const T alpha = T(-0.75);
         const Matrix<T> A = descent::test::pseudo_random<T>(s.m, s.k, 1);

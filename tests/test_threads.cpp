@@ -24,7 +24,7 @@ TEST_CASE("set_threads sets the count that threads() reports", "[threads]") {
 TEST_CASE("set_threads rejects a count below 1, naming it", "[threads]") {
     const int before = descent::threads();
     CHECK_THROWS_AS(descent::set_threads(0), descent::argument_error);
-    CHECK_THROWS_WITH(descent::set_threads(-2), Catch::Matchers::Contains("-2") &&
-                                                   Catch::Matchers::Contains("set_threads"));
+    CHECK_THROWS_WITH(descent::set_threads(-2),
+                      Catch::Matchers::Contains("-2") && Catch::Matchers::Contains("set_threads"));
     CHECK(descent::threads() == before);  // a refused count changes nothing
 }

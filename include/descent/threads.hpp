@@ -28,7 +28,8 @@ namespace descent {
 // Not for concurrent use with running products: call it between training steps.
 inline void set_threads(int count) {
     if (count < 1)
-        throw argument_error("set_threads: the thread count must be at least 1, got " + std::to_string(count));
+        throw argument_error("set_threads: the thread count must be at least 1, got " +
+                             std::to_string(count));
     Eigen::setNbThreads(count);
 #ifdef _OPENMP
     omp_set_num_threads(count);

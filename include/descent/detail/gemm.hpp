@@ -124,15 +124,18 @@ public:
 #if DESCENT_OWN_GEMM
         gemm(C, A, B, alpha, accumulate);
 #else
-        if (accumulate) C.noalias() += alpha * A * B;
-        else C.noalias() = alpha * A * B;
+        if (accumulate)
+            C.noalias() += alpha * A * B;
+        else
+            C.noalias() = alpha * A * B;
 #endif
     }
 
 private:
     // c = α A b (+ c), cut by rows of A: each slab is a matrix-vector product of its own.
     template <class Lhs, class Rhs>
-    static void matrix_vector(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
+    static void matrix_vector(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha,
+                              bool accumulate) {
         const Eigen::Index m = C.rows(), k = A.cols();
         const int count = threads_for(double(m) * double(k), min_gemv_work_per_thread, m / 16);
         run_on_threads(count, [&](int i, int actual) {
@@ -140,8 +143,10 @@ private:
             if (begin == end) return;
             auto c = C.col(0).segment(begin, end - begin);
             const auto a = A.middleRows(begin, end - begin);
-            if (accumulate) c.noalias() += alpha * a * B.col(0);
-            else c.noalias() = alpha * a * B.col(0);
+            if (accumulate)
+                c.noalias() += alpha * a * B.col(0);
+            else
+                c.noalias() = alpha * a * B.col(0);
         });
     }
 
@@ -159,8 +164,10 @@ private:
             for (Eigen::Index j = 0; j < n; ++j) {
                 auto c = C.col(j).segment(begin, end - begin);
                 const Scalar s = alpha * B(0, j);
-                if (accumulate) c += s * a;
-                else c = s * a;
+                if (accumulate)
+                    c += s * a;
+                else
+                    c = s * a;
             }
         });
     }
@@ -212,8 +219,8 @@ private:
         // Cut the longer side of C: rows in multiples of the kernel's mr, columns of its nr.
         const bool by_rows = m >= n;
         const Index grain = by_rows ? Index(Traits::mr) : Index(Traits::nr);
-        const int count = threads_for(double(m) * double(n) * double(k), min_work_per_thread,
-                                      (by_rows ? m : n) / grain);
+        const int count =
+            threads_for(double(m) * double(n) * double(k), min_work_per_thread, (by_rows ? m : n) / grain);
         // Block sizes for the widest slab (the last: it takes the rest), computed once here,
         // outside any parallel region. A slab of another width (OpenMP may give fewer threads)
         // is still right with them: the kernel steps through a slab by blocks of mc x kc and kc x nc.
@@ -225,7 +232,8 @@ private:
         constexpr Index align = std::max<Index>(1, EIGEN_MAX_ALIGN_BYTES / Index(sizeof(Scalar)));
         const Index size_a = (kc * mc + align - 1) / align * align;
         const Index size_b = kc * nc;
-        if (scratch_.size() < static_cast<std::size_t>(count)) scratch_.resize(static_cast<std::size_t>(count));
+        if (scratch_.size() < static_cast<std::size_t>(count))
+            scratch_.resize(static_cast<std::size_t>(count));
         for (int i = 0; i < count; ++i) scratch_[static_cast<std::size_t>(i)].reserve(size_a + size_b);
 
         run_on_threads(count, [&](int i, int actual) {
@@ -245,7 +253,8 @@ private:
                 c_slab += begin * C.outerStride();
             }
             if (!accumulate)
-                Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(c_slab, rows, cols, Eigen::OuterStride<>(C.outerStride()))
+                Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(c_slab, rows, cols,
+                                                            Eigen::OuterStride<>(C.outerStride()))
                     .setZero();
             Scalar* buffer = scratch_[static_cast<std::size_t>(i)].storage.data();
             Blocking blocking(kc, mc, nc, buffer, buffer + size_a);

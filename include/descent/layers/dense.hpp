@@ -17,8 +17,7 @@
 
 namespace descent {
 
-template <Activation Act, std::floating_point Scalar = float,
-          Initializer Init = default_initializer_t<Act>>
+template <Activation Act, std::floating_point Scalar = float, Initializer Init = default_initializer_t<Act>>
 class Dense {
 public:
     using scalar_type = Scalar;
@@ -72,8 +71,10 @@ public:
 
     // h(k) of the last forward pass (a(k) itself for the identity).
     Eigen::Map<const Matrix> output() const {
-        if constexpr (is_identity) return a_.cview();
-        else return h_.cview();
+        if constexpr (is_identity)
+            return a_.cview();
+        else
+            return h_.cview();
     }
 
     // Given ∇h(k) l (H_k x B), of the same batch as the last forward pass:
@@ -84,8 +85,8 @@ public:
     Eigen::Map<const Matrix> backward(const Eigen::Ref<const Matrix>& h_prev,
                                       const Eigen::Ref<const Matrix>& grad_h, bool propagate) {
         return backpropagate(grad_h, propagate, [&](const auto& grad_a) {
-            products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(), Scalar(1),
-                               false);
+            products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(),
+                               Scalar(1), false);
             Eigen::Map<Vector>(grad_ + outputs_ * inputs_, outputs_).noalias() = grad_a.rowwise().sum();
         });
     }
@@ -96,8 +97,8 @@ public:
     // ∇W(k) is never stored: the product accumulates straight into W(k), which saves
     // writing ∇W(k) and reading it back (a third of the memory traffic of a step at batch 1).
     // The gradient buffer is left as it was.
-    Eigen::Map<const Matrix> descend(const Eigen::Ref<const Matrix>& h_prev, const Eigen::Ref<const Matrix>& grad_h,
-                                     bool propagate, Scalar alpha) {
+    Eigen::Map<const Matrix> descend(const Eigen::Ref<const Matrix>& h_prev,
+                                     const Eigen::Ref<const Matrix>& grad_h, bool propagate, Scalar alpha) {
         return backpropagate(grad_h, propagate, [&](const auto& grad_a) {
             products_.multiply(W(), grad_a, h_prev.transpose(), -alpha, true);
             b().noalias() -= alpha * grad_a.rowwise().sum();
@@ -109,11 +110,13 @@ private:
 
     // ∇a(k) from ∇h(k), then ∇h(k-1) = W(k)ᵀ ∇a(k) (before apply may change W(k)), then apply(∇a(k)).
     template <class Apply>
-    Eigen::Map<const Matrix> backpropagate(const Eigen::Ref<const Matrix>& grad_h, bool propagate, Apply&& apply) {
+    Eigen::Map<const Matrix> backpropagate(const Eigen::Ref<const Matrix>& grad_h, bool propagate,
+                                           Apply&& apply) {
         const Eigen::Index batch = grad_h.cols();
         auto from = [&](const auto& grad_a) {
             if (propagate)
-                products_.multiply(grad_input_.shape(inputs_, batch), W().transpose(), grad_a, Scalar(1), false);
+                products_.multiply(grad_input_.shape(inputs_, batch), W().transpose(), grad_a, Scalar(1),
+                                   false);
             apply(grad_a);
         };
         if constexpr (is_identity) {
