@@ -8,6 +8,9 @@ function(descent_target target)
       # GCC 12 reports its own AVX-512 intrinsics as maybe-uninitialized when Eigen
       # inlines them (GCC bug 105593): a false positive in a system header.
       target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+      if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+        target_compile_options(${target} PRIVATE -Wno-uninitialized)  # the same bug, surer of itself
+      endif()
     endif()
     if(DESCENT_NATIVE)
       target_compile_options(${target} PRIVATE -march=native)
