@@ -122,9 +122,9 @@ std::optional<Options> parse(int argc, char** argv) {
     return o;
 }
 
-// The data, as the network sees it: pixels in [0, 1], then standardised with the
-// mean and spread of the training part only, so nothing of the validation or test
-// sets leaks into training.
+// The data: pixels in [0, 1]. Training standardises them with the mean and spread
+// of the training part only, so that nothing of the validation or test sets leaks
+// into training; the test set is never looked at until the end.
 struct Data {
     Dataset<float> train, validation, test;
 };
@@ -172,10 +172,9 @@ template <class Net>
 int run(const Options& o) {
     if (!o.load.empty()) {
         // Evaluate a saved model: its sizes come from the file, its activation must match.
+        // A saved model takes raw pixels: its standardisation was folded into W(1), b(1).
         Net net = descent::load<Net>(o.load);
         Data d = prepare(o, false);
-        Standardizer<float> standardize;
-        standardize.fit(d.train.x).apply(d.test);
         std::printf("loaded %s\n", o.load.c_str());
         std::printf("test_accuracy=%.4f\n", net.accuracy(d.test.x, d.test.y));
         return 0;
@@ -185,7 +184,6 @@ int run(const Options& o) {
     Standardizer<float> standardize;
     standardize.fit(d.train.x).apply(d.train);
     standardize.apply(d.validation);
-    standardize.apply(d.test);
     std::printf("train %ld, validation %ld, test %ld samples of %ld features\n", long(d.train.size()),
                 long(d.validation.size()), long(d.test.size()), long(d.train.features()));
 
@@ -224,6 +222,8 @@ int run(const Options& o) {
     std::printf("trained %zu epochs in %.1f s; kept epoch %d: validation_accuracy=%.4f\n", reports.size(),
                 seconds, best.epoch, best.validation_accuracy);
 
+    // From here on the network takes raw pixels, as a saved model must.
+    standardize.fold_into(net);
     if (!o.save.empty()) {
         descent::save(net, o.save);
         std::printf("saved %s\n", o.save.c_str());

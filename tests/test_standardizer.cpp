@@ -1,6 +1,10 @@
 // Standardizer: x_i ← (x_i − μ_i) / σ_i with μ, σ from the training data only;
 // a constant feature maps to 0, never NaN.
 #include <descent/data/standardizer.hpp>
+#include <descent/activations/identity.hpp>
+#include <descent/activations/tanh.hpp>
+#include <descent/layers/dense.hpp>
+#include <descent/mlp.hpp>
 
 #include <cmath>
 
@@ -85,4 +89,25 @@ TEST_CASE("Standardizer misuse is reported and changes nothing", "[standardizer]
     bad(1, 1) = std::nan("");
     CHECK_THROWS_AS(standardize.fit(bad), descent::non_finite_error);
     CHECK(standardize.mean() == Eigen::VectorXd::Ones(2));  // the earlier fit stands
+}
+
+TEMPLATE_TEST_CASE("fold_into makes a network on raw inputs compute what it computed on standardised ones",
+                   "[standardizer]", float, double) {
+    using M = descent::test::Matrix<TestType>;
+    const M raw = (descent::test::pseudo_random<TestType>(4, 30, 5).array() * 3 + 2).matrix();
+    M x = raw;
+    descent::Standardizer<TestType> standardize;
+    standardize.fit(x).apply(x);
+    descent::Mlp<descent::Dense<descent::Tanh, TestType>, descent::Dense<descent::Identity, TestType>> net({4, 5, 3},
+                                                                                                       9);
+    const M before = net.forward(x);
+    standardize.fold_into(net);
+    const M after = net.forward(raw);
+    CHECK(((after - before).cwiseAbs().maxCoeff()) <= 50 * descent::test::tolerance<TestType>());
+
+    descent::Mlp<descent::Dense<descent::Tanh, TestType>, descent::Dense<descent::Identity, TestType>> wide({6, 5, 3},
+                                                                                                        9);
+    const auto theta = wide.parameters().eval();
+    CHECK_THROWS_AS(standardize.fold_into(wide), descent::shape_error);
+    CHECK((wide.parameters().array() == theta.array()).all());
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <concepts>
 #include <string>
+#include <type_traits>
 
 #include "../error.hpp"
 #include "dataset.hpp"
@@ -77,6 +78,26 @@ public:
         x.array().colwise() /= scale_.array();
     }
     void apply(Dataset<Scalar>& data) const { apply(data.x); }
+
+    // Bakes the standardisation into a trained network's first layer, so that the
+    // network takes raw inputs and a saved model needs nothing else:
+    //   a(1) = W(1) (x − μ)/σ + b(1) = W' x + b',  W' = W(1) diag(1/σ),  b' = b(1) − W' μ.
+    // Call it once, after training on standardised data; then feed x unstandardised.
+    // requires: fit() was called; net.inputs() equals the features fitted.
+    // throws: argument_error, shape_error (net is unchanged then).
+    template <class Net>
+    void fold_into(Net& net) const {
+        if (!fitted()) throw argument_error("Standardizer::fold_into: call fit() on the training data first");
+        if (net.inputs() != mean_.size())
+            throw shape_error("Standardizer::fold_into: the network takes " + std::to_string(net.inputs()) +
+                              " inputs but the standardizer was fitted on " + std::to_string(mean_.size()) +
+                              " features");
+        auto& first = net.template layer<0>();
+        auto W = first.W();
+        using S = typename std::remove_cvref_t<decltype(W)>::Scalar;
+        W.array().rowwise() /= scale_.template cast<S>().transpose().array();
+        first.b() -= W * mean_.template cast<S>();
+    }
 
     bool fitted() const { return mean_.size() > 0; }
     const Vector& mean() const { return mean_; }    // μ

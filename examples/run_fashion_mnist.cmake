@@ -1,0 +1,49 @@
+# The Fashion-MNIST example as a user runs it, checked from the outside:
+#   cmake -DEXAMPLE=<binary> -DCASE=<case> -DWORK_DIR=<dir> -P run_fashion_mnist.cmake
+# Cases: save_load (train briefly, save, reload, same test accuracy), bad_data (a missing
+# data directory), bad_model (a file that is not a model): the failures must end with a
+# one-line error and a non-zero status, never a crash.
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(quick --hidden 32 --epochs 1 --lr 0.05 --validation 2000 --threads 1 --quiet)
+
+function(expect_clean_failure what)
+  execute_process(COMMAND ${EXAMPLE} ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(STRIP "${err}" err)
+  string(FIND "${err}" "\n" newline)
+  if(status EQUAL 0 OR NOT status MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "${what}: expected a non-zero exit status, got '${status}'")
+  endif()
+  if(NOT newline EQUAL -1 OR NOT err MATCHES "^fashion_mnist: error: .+")
+    message(FATAL_ERROR "${what}: expected one line 'fashion_mnist: error: ...', got:\n${err}")
+  endif()
+  message(STATUS "${what}: ${err}")
+endfunction()
+
+if(CASE STREQUAL "save_load")
+  execute_process(COMMAND ${EXAMPLE} ${quick} --save ${WORK_DIR}/model.bin
+                  RESULT_VARIABLE status OUTPUT_VARIABLE trained)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "training failed (${status}):\n${trained}")
+  endif()
+  execute_process(COMMAND ${EXAMPLE} --hidden 32 --load ${WORK_DIR}/model.bin
+                  RESULT_VARIABLE status OUTPUT_VARIABLE loaded)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "loading failed (${status}):\n${loaded}")
+  endif()
+  string(REGEX MATCH "test_accuracy=0\\.[0-9]+\n?$" a "${trained}")
+  string(REGEX MATCH "test_accuracy=0\\.[0-9]+\n?$" b "${loaded}")
+  if(a STREQUAL "" OR NOT a STREQUAL b)
+    message(FATAL_ERROR "the reloaded model differs: trained '${a}', loaded '${b}'")
+  endif()
+  message(STATUS "trained and reloaded: ${b}")
+elseif(CASE STREQUAL "bad_data")
+  expect_clean_failure("missing data" ${quick} --data ${WORK_DIR}/no-such-dir)
+elseif(CASE STREQUAL "bad_model")
+  file(WRITE ${WORK_DIR}/junk.bin "this is not a model")
+  expect_clean_failure("not a model" --load ${WORK_DIR}/junk.bin)
+  expect_clean_failure("unknown flag" --no-such-flag)
+  expect_clean_failure("bad number" --epochs many)
+else()
+  message(FATAL_ERROR "unknown CASE ${CASE}")
+endif()
