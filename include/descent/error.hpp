@@ -92,4 +92,11 @@ public:
     using model_file_error::model_file_error;
 };
 
+// A failure of data-parallel training over MPI (distributed/): the ranks disagree (they were
+// given different data or options), or another rank failed, as "rank R: <its message>".
+class distributed_error : public error {
+public:
+    using error::error;
+};
+
 }  // namespace descent
