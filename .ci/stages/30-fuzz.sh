@@ -1,0 +1,58 @@
+#!/bin/sh
+# Fuzzing: the libFuzzer harnesses of tests/fuzz/ (one per reader: IDX, CSV,
+# model files, ...), built with clang under ASan and UBSan in build-fuzz/,
+# each run for FUZZ_SECONDS (default 60) from the generated seed corpus plus
+# whatever corpus earlier runs left in build-fuzz/corpus/. Any crash, leak,
+# sanitizer report, hang (-timeout) or over-large allocation fails the stage;
+# the input that caused it is kept in build-fuzz/artifacts/ and goes, as bytes,
+# into tests/test_fuzz_regressions.cpp.
+#
+# The allocation bound: inputs are at most 4 KiB (-max_len), and no single
+# block may exceed 32 MiB (-malloc_limit_mb). A 4 KiB gzip stream inflates to
+# at most ~4 MiB, and the readers hold at most a few copies of what a file
+# really contains, so a larger block can only come from believing a size a
+# header claims.
+#
+# Takes about 1.5 minutes to build and FUZZ_SECONDS per harness to run.
+# Environment: JOBS (default 2) for the build, FUZZ_SECONDS.
+set -eu
+cd "$(dirname "$0")/../.."
+jobs=${JOBS:-2}
+seconds=${FUZZ_SECONDS:-60}
+start=$(date +%s)
+
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz -DDESCENT_FUZZ=ON \
+  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF -DDESCENT_BUILD_BENCHMARKS=OFF \
+  -DDESCENT_OPENMP=OFF >/dev/null
+harnesses=$(for f in tests/fuzz/fuzz_*.cpp; do basename "$f" .cpp; done)
+# shellcheck disable=SC2086 # one word per target
+cmake --build build-fuzz -j"$jobs" --target fuzz_seeds $harnesses
+echo "fuzz: built in $(( $(date +%s) - start )) s"
+
+bin=build-fuzz/tests/fuzz
+mkdir -p build-fuzz/artifacts
+failed=""
+for harness in $harnesses; do
+  reader=${harness#fuzz_}
+  corpus=build-fuzz/corpus/$reader
+  mkdir -p "$corpus"
+  seeds=$bin/seeds/$reader
+  [ -d "$seeds" ] || seeds=""
+  log=build-fuzz/$harness.log
+  # shellcheck disable=SC2086 # no seeds: no argument
+  if "$bin/$harness" -max_total_time="$seconds" -timeout=10 -max_len=4096 -rss_limit_mb=2048 \
+      -malloc_limit_mb=32 -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$harness-" \
+      "$corpus" $seeds >"$log" 2>&1; then
+    echo "$harness: $(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1)" \
+      "($(grep -E '^stat::peak_rss_mb' "$log" | awk '{print $2}') MB peak)"
+  else
+    echo "$harness: FAILED, the end of $log:"
+    tail -n 60 "$log"
+    failed="$failed $harness"
+  fi
+done
+echo "fuzz: done in $(( $(date +%s) - start )) s"
+if [ -n "$failed" ]; then
+  echo "fuzz: failures in:$failed (inputs in build-fuzz/artifacts/)"
+  exit 1
+fi

@@ -1,0 +1,151 @@
+// The fuzzers' seed corpus, written at build time: make_seeds <dir> fills
+// <dir>/idx, <dir>/csv and <dir>/model with a few small good files and one of
+// each way a file can be broken that the readers know of. A seed only has to
+// lead the fuzzer to a code path quickly; libFuzzer mutates from there.
+//
+// Generated rather than committed: the files follow the formats as the
+// library writes them today, and no binary sits in the repository.
+#include <cstdint>
+#include <cstdio>
+#include <descent/activations/identity.hpp>
+#include <descent/activations/relu.hpp>
+#include <descent/activations/tanh.hpp>
+#include <descent/io/model_file.hpp>
+#include <descent/layers/dense.hpp>
+#include <descent/mlp.hpp>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "fuzz_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void write(const fs::path& file, const std::string& bytes) {
+    std::ofstream out(file, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+        std::fprintf(stderr, "make_seeds: cannot write %s\n", file.string().c_str());
+        std::exit(1);
+    }
+}
+
+std::string big_endian(std::uint32_t value) {
+    return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
+            static_cast<char>(value)};
+}
+
+std::string idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes, std::size_t payload,
+                int step = 37) {
+    std::string bytes = big_endian(magic);
+    for (const auto s : sizes) bytes += big_endian(s);
+    for (std::size_t i = 0; i < payload; ++i)
+        bytes += static_cast<char>((i * static_cast<std::size_t>(step)) % 251);
+    return bytes;
+}
+
+void idx_seeds(const fs::path& dir) {
+    const std::string images = idx(0x803, {3, 2, 4}, 24);
+    const std::string labels = idx(0x801, {5}, 0) + std::string("\0\1\2\3\11", 5);
+    write(dir / "images", images);
+    write(dir / "labels", labels);
+    write(dir / "images.gz", descent::fuzz::gzip(images));
+    write(dir / "labels.gz", descent::fuzz::gzip(labels));
+    write(dir / "images-truncated", images.substr(0, images.size() - 5));
+    write(dir / "images-trailing", images + "xyz");
+    write(dir / "images-zero-count", idx(0x803, {0, 2, 4}, 0));
+    write(dir / "images-huge", idx(0x803, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, 16));
+    write(dir / "images-large-claim", idx(0x803, {60000, 28, 28}, 40));
+    write(dir / "images-header-cut", images.substr(0, 9));
+    write(dir / "labels-out-of-range", idx(0x801, {3}, 0) + std::string("\1\12\377", 3));
+    write(dir / "wrong-type", idx(0x0D03, {1, 1, 1}, 4));
+    write(dir / "wrong-dimensions", idx(0x802, {2, 2}, 4));
+    write(dir / "not-idx", "\x1F\x8B garbage, not a gzip stream");
+    const std::string gz = descent::fuzz::gzip(images);
+    write(dir / "images-gz-cut", gz.substr(0, gz.size() / 2));
+}
+
+// The first 3 bytes are fuzz_csv's options: label column, header mode, delimiter.
+void csv_seeds(const fs::path& dir) {
+    const std::string first_column{4, 0, 0};            // label column 0, header autodetect, ','
+    const std::string last_column_classes{3, 0x31, 0};  // column -1, classes 2, ','
+    write(dir / "plain", first_column + "1,0.5,2\n0,-1e3,3.25\n2,7,8\n");
+    write(dir / "header", first_column + "label,a,b\n1,2,3\n0,4,5\n");
+    write(dir / "crlf-bom", first_column + "\xEF\xBB\xBFy,a\r\n1,0.25\r\n0,1\r\n\r\n");
+    write(dir / "last-column", last_column_classes + "0.5,1.5,1\n2.5,3.5,0\n");
+    write(dir / "tabs-semicolons", std::string{4, 0, 1} + " 1 ;\t2.0 ; 3 \n0;4;5\n");
+    write(dir / "ragged", first_column + "1,2,3\n0,4\n");
+    write(dir / "not-a-number", first_column + "1,2,3\n0,4,5kg\n");
+    write(dir / "overflow", first_column + "1,1e999,3\n");
+    write(dir / "non-finite", first_column + "1,nan,inf\n");
+    write(dir / "negative-label", first_column + "-1,2,3\n");
+    write(dir / "label-out-of-range", last_column_classes + "1,2,5\n");
+    write(dir / "blank-inside", first_column + "1,2,3\n\n0,4,5\n");
+    write(dir / "header-only", first_column + "y,a,b\n");
+    write(dir / "empty", first_column);
+    write(dir / "one-field", first_column + "1\n2\n");
+}
+
+template <class Net>
+std::string model_bytes(const Net& net, std::endian order) {
+    const auto theta = net.parameters();
+    return descent::detail::encode_model(descent::detail::manifest(net), theta.data(),
+                                         static_cast<std::size_t>(theta.size()), order);
+}
+
+// A model file with its CRC-32 recomputed after `edit`, so that only the edit is wrong.
+template <class Edit>
+std::string resealed(std::string bytes, Edit edit) {
+    bytes.resize(bytes.size() - 4);
+    edit(bytes);
+    const std::uint32_t crc = descent::detail::crc32_of(bytes);
+    const bool big = bytes[12] == 'B';
+    for (int i = 0; i < 4; ++i) bytes += static_cast<char>(crc >> (big ? 24 - 8 * i : 8 * i));
+    return bytes;
+}
+
+void model_seeds(const fs::path& dir) {
+    using descent::Dense;
+    using descent::Identity;
+    using Small = descent::Mlp<Dense<descent::Relu, float>, Dense<Identity, float>>;
+    using Deep =
+        descent::Mlp<Dense<descent::Tanh, double>, Dense<descent::Tanh, double>, Dense<Identity, double>>;
+    const Small small({3, 4, 2}, 1);
+    const Deep deep({2, 3, 2, 2}, 2);
+    const std::string good = model_bytes(small, std::endian::little);
+    write(dir / "small-little", good);
+    write(dir / "small-big", model_bytes(small, std::endian::big));
+    write(dir / "small-wider", model_bytes(Small({5, 2, 3}, 3), std::endian::little));
+    write(dir / "deep-double", model_bytes(deep, std::endian::little));
+    write(dir / "truncated", good.substr(0, good.size() - 9));
+    write(dir / "magic-cut", good.substr(0, 7));
+    std::string flipped = good;
+    flipped[40] = static_cast<char>(flipped[40] ^ 0x10);
+    write(dir / "bit-flipped", flipped);
+    write(dir / "newer-version", resealed(good, [](std::string& b) { b[13] = 2; }));
+    write(dir / "version-zero", resealed(good, [](std::string& b) { b[13] = 0; }));
+    write(dir / "unknown-scalar", resealed(good, [](std::string& b) { b[17] = 'x'; }));
+    write(dir / "no-layers", resealed(good, [](std::string& b) { b[18] = 0; }));
+    write(dir / "many-layers", resealed(good, [](std::string& b) { b[21] = 0x7F; }));
+    write(dir / "huge-layer", resealed(good, [](std::string& b) { b[45] = 0x7F; }));
+    write(dir / "parameter-count", resealed(good, [](std::string& b) { b[b.size() - 26 * 4 - 8] = 99; }));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: make_seeds <directory>\n");
+        return 2;
+    }
+    const fs::path root = argv[1];
+    for (const char* kind : {"idx", "csv", "model"}) fs::create_directories(root / kind);
+    idx_seeds(root / "idx");
+    csv_seeds(root / "csv");
+    model_seeds(root / "model");
+    return 0;
+}
