@@ -1,0 +1,31 @@
+# Runs failing_rank CASE under mpiexec and checks that the job ended (non-zero, within
+# seconds, with the failing rank's message), or ended normally for the control case.
+#   cmake -DMPIEXEC="mpiexec;-n;2;..." -DPROGRAM=... -DCASE=guard|fit_hook|none -P failing_rank.cmake
+string(TIMESTAMP start "%s")
+execute_process(COMMAND ${MPIEXEC} ${PROGRAM} ${CASE}
+  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
+string(TIMESTAMP end "%s")
+math(EXPR elapsed "${end} - ${start}")
+message(STATUS "exit ${result} after ${elapsed} s\n${out}${err}")
+
+if(CASE STREQUAL "none")
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "nobody failed, yet the job exited with ${result}")
+  endif()
+  return()
+endif()
+if(CASE STREQUAL "guard")
+  set(expected "rank 1: shard-1.idx is truncated at byte 4096")
+else()
+  set(expected "rank 1: cannot write curves.csv: no space left on device")
+endif()
+if(result EQUAL 0 OR result MATCHES "timeout")
+  message(FATAL_ERROR "the job should have ended with an error, got: ${result}")
+endif()
+string(FIND "${out}${err}" "${expected}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the job's output lacks '${expected}'")
+endif()
+if(elapsed GREATER 15)
+  message(FATAL_ERROR "the job took ${elapsed} s to end, expected a few")
+endif()
