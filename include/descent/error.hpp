@@ -30,6 +30,15 @@ public:
     using error::error;
 };
 
+// Training diverged: the objective, the gradient or an update of θ came out NaN or
+// infinite. The step that found it left θ and the optimizer's state as they were,
+// so the network keeps its last finite parameters; fit's message names the epoch
+// and the batch.
+class divergence_error : public non_finite_error {
+public:
+    using non_finite_error::non_finite_error;
+};
+
 // A hyperparameter or argument out of its range: a negative learning rate,
 // a zero batch size, an empty batch.
 class argument_error : public error {
@@ -90,6 +99,40 @@ public:
 class scalar_type_mismatch_error : public model_file_error {
 public:
     using model_file_error::model_file_error;
+};
+
+// What reading a training checkpoint (io/checkpoint.hpp) found wrong. One class per
+// cause, as for model files.
+class checkpoint_error : public error {
+public:
+    using error::error;
+};
+
+// Not a descent checkpoint at all: the magic number is wrong.
+class not_a_checkpoint_error : public checkpoint_error {
+public:
+    using checkpoint_error::checkpoint_error;
+};
+
+// A checkpoint damaged after it was written (truncated, a flipped bit, bytes appended)
+// or sizes that do not add up.
+class corrupt_checkpoint_error : public checkpoint_error {
+public:
+    using checkpoint_error::checkpoint_error;
+};
+
+// A checkpoint in a newer format version than this descent reads.
+class checkpoint_version_error : public checkpoint_error {
+public:
+    using checkpoint_error::checkpoint_error;
+};
+
+// A sound checkpoint of another run: another architecture or scalar type, another
+// optimizer or hyperparameters, other data or training options. Resuming it would
+// not continue that run, so it is refused; the message names what differs.
+class checkpoint_mismatch_error : public checkpoint_error {
+public:
+    using checkpoint_error::checkpoint_error;
 };
 
 // A failure of data-parallel training over MPI (distributed/): the ranks disagree (they were

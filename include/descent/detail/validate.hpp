@@ -42,4 +42,30 @@ inline void check_labels(std::span<const int> labels, Eigen::Index samples, Eige
                               std::to_string(t) + " is outside [0, " + std::to_string(classes) + ")");
 }
 
+// The index of the first NaN or infinity of a vector, or -1 when all are finite. The
+// common case, all finite, is one vectorised pass (allFinite).
+template <class Derived>
+Eigen::Index first_non_finite(const Eigen::DenseBase<Derived>& v) {
+    if (v.derived().allFinite()) return -1;
+    for (Eigen::Index i = 0; i < v.size(); ++i)
+        if (!std::isfinite(static_cast<double>(v.derived()(i)))) return i;
+    return -1;
+}
+
+// Where index i of θ sits, in the course's names when the network lays its
+// parameters out in blocks (Mlp::parameter_blocks): "W(2) row 3, column 0".
+template <class Net>
+std::string parameter_name(const Net& net, Eigen::Index i) {
+    if constexpr (requires { net.parameter_blocks(); }) {
+        for (const auto& block : net.parameter_blocks()) {
+            if (i < block.offset || i >= block.offset + block.size()) continue;
+            const Eigen::Index within = i - block.offset;
+            if (block.cols == 1) return block.name + " row " + std::to_string(within);
+            return block.name + " row " + std::to_string(within % block.rows) + ", column " +
+                   std::to_string(within / block.rows);
+        }
+    }
+    return "θ_" + std::to_string(i);
+}
+
 }  // namespace descent::detail

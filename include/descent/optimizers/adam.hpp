@@ -9,7 +9,9 @@
 // λ∇Ω is part of g, as for Sgd (not AdamW's decoupled decay).
 #include <Eigen/Core>
 #include <cmath>
-#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../regularizers/no_regularization.hpp"
 #include "../regularizers/regularizer.hpp"
@@ -20,6 +22,9 @@ namespace descent {
 template <Regularizer Omega = NoRegularization>
 class Adam : public FirstOrder<Adam<Omega>, Omega> {
 public:
+    // state() holds [m; v]: 2P values for a network of P parameters, m first.
+    static constexpr Eigen::Index state_per_parameter = 2;
+
     // requires: learning_rate > 0 and finite, lambda >= 0 and finite, beta1 and beta2 in [0, 1),
     // epsilon > 0 and finite; throws argument_error otherwise.
     explicit Adam(double learning_rate = 0.001, double lambda = 0.0, Omega omega = {}, double beta1 = 0.9,
@@ -37,51 +42,63 @@ public:
     double beta2() const { return beta2_; }
     double epsilon() const { return epsilon_; }
 
-    // [m; v]: 2P values for a network of P parameters (m first), empty before the first
-    // step; in double whatever the network's scalar type. Writable, with steps(), to
-    // restore a checkpoint.
-    Eigen::VectorXd& state() { return moments_; }
-    const Eigen::VectorXd& state() const { return moments_; }
-    auto first_moment() const { return moments_.head(moments_.size() / 2); }
-    auto second_moment() const { return moments_.tail(moments_.size() / 2); }
-    // t: the number of updates made so far.
-    std::int64_t steps() const { return steps_; }
-    void set_steps(std::int64_t t) { steps_ = t; }
+    // m and v, the two halves of state() (in double whatever the network's scalar type);
+    // steps() is t.
+    auto first_moment() const { return this->state().head(this->state().size() / 2); }
+    auto second_moment() const { return this->state().tail(this->state().size() / 2); }
 
-    // Forgets m, v and t, on a network of any size.
-    void reset() {
-        moments_.resize(0);
-        steps_ = 0;
+    // For snapshots: what the update depends on besides α and λ.
+    std::vector<std::pair<std::string, double>> settings() const {
+        return {{"beta1", beta1_}, {"beta2", beta2_}, {"epsilon", epsilon_}};
     }
 
 private:
     friend class FirstOrder<Adam<Omega>, Omega>;
 
-    void prepare(Eigen::Index parameters) { this->prepare_state(moments_, parameters, 2); }
+    // 1 - β^t for the update about to be made (t = steps() + 1).
+    double unbias(double beta) const { return 1 - std::pow(beta, static_cast<double>(this->steps() + 1)); }
 
     template <class Theta, class Gradient>
     void update(Theta theta, const Gradient& g) {
         using S = typename Theta::Scalar;
         const Eigen::Index p = theta.size();
-        auto m = moments_.head(p);
-        auto v = moments_.tail(p);
+        auto m = this->state().head(p);
+        auto v = this->state().tail(p);
         const auto gd = g.template cast<double>();
-        ++steps_;
         m = beta1_ * m + (1 - beta1_) * gd;
         v = beta2_ * v + (1 - beta2_) * gd.cwiseAbs2();
-        const double unbias1 = 1 - std::pow(beta1_, static_cast<double>(steps_));
-        const double unbias2 = 1 - std::pow(beta2_, static_cast<double>(steps_));
+        const double unbias1 = unbias(beta1_);
+        const double unbias2 = unbias(beta2_);
         // θ ← θ - α m̂ / (√v̂ + ε), in one pass with no temporary vector.
         theta.array() -=
             ((this->learning_rate() / unbias1) * m.array() / ((v.array() / unbias2).sqrt() + epsilon_))
                 .template cast<S>();
     }
 
+    // The guard's look at m(t), v(t) and θ after the update, evaluated as update()
+    // evaluates them, without storing any.
+    template <class Net, class Gradient>
+    void check_update(const Net& net, const Gradient& g, const std::string& where) const {
+        using S = typename Net::Scalar;
+        const Eigen::Index p = g.size();
+        const auto gd = g.template cast<double>();
+        const auto m = beta1_ * this->state().head(p) + (1 - beta1_) * gd;
+        const auto v = beta2_ * this->state().tail(p) + (1 - beta2_) * gd.cwiseAbs2();
+        this->check_within(net, m.array(), detail::update_limit<double>(), "the first moment m", where);
+        this->check_within(net, v.array(), detail::update_limit<double>(), "the second moment v", where);
+        const double unbias1 = unbias(beta1_);
+        const double unbias2 = unbias(beta2_);
+        this->check_within(
+            net,
+            net.parameters().array() -
+                ((this->learning_rate() / unbias1) * m.array() / ((v.array() / unbias2).sqrt() + epsilon_))
+                    .template cast<S>(),
+            detail::update_limit<S>(), "θ", where);
+    }
+
     double beta1_;
     double beta2_;
     double epsilon_;
-    Eigen::VectorXd moments_;
-    std::int64_t steps_ = 0;
 };
 
 }  // namespace descent

@@ -4,19 +4,40 @@
 //   2. applies the optimizer's own update rule θ ← θ + αΔ(g, state).
 // Sgd, Momentum and Adam differ only in Δ and in the state Δ needs.
 //
+// A guarded step (step with a StepGuard, training/divergence.hpp) checks between 1 and
+// 2 that l + λΩ, g and what the update would make of θ and of the state are finite,
+// optionally clips g by its norm, and throws divergence_error before anything changes
+// otherwise. fit always takes guarded steps; a plain step(net, x, y) skips the checks
+// (and lets Sgd fuse its update into backpropagation).
+//
 // Another optimizer is a class deriving from FirstOrder<It, Omega> that defines
 //   template <class Theta, class Gradient> void update(Theta theta, const Gradient& g);
-// (θ and g are Eigen vectors of the network's scalar type), and, if it keeps
-// state, void prepare(Eigen::Index parameters), called before the gradient.
+// (θ and g are Eigen vectors of the network's scalar type), reading and writing its
+// state through state() and the update count t through steps() (counted by the base,
+// after update). Optionally it declares
+//   static constexpr Eigen::Index state_per_parameter = k;   // state() holds k P values
+//   template <class Net, class Gradient> void check_update(const Net&, const Gradient& g,
+//                                                          const std::string& where) const;
+//   std::vector<std::pair<std::string, double>> settings() const;   // for snapshots
+// check_update evaluates the update without storing it (check_within); without it, a
+// guarded step keeps a copy of θ and of the state and puts it back when the update
+// went non-finite.
 #include <Eigen/Core>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "../detail/check_range.hpp"
+#include "../detail/validate.hpp"
 #include "../error.hpp"
 #include "../regularizers/regularizer.hpp"
+#include "../training/divergence.hpp"
 #include "../training/objective.hpp"
+#include "optimizer_snapshot.hpp"
 
 namespace descent {
 
@@ -33,17 +54,120 @@ public:
     }
     double lambda() const { return lambda_; }
     const Omega& regularizer() const { return omega_; }
+    // "Sgd", "Momentum", "Adam": in messages and checkpoints.
+    const char* name() const { return name_; }
 
-    // One step on the batch; returns l + λΩ at θ before the step.
+    // The optimizer's state (Momentum's ∇̄θ, Adam's [m; v]), state_per_parameter values per
+    // parameter of θ, in double whatever the network's scalar type; empty before the first
+    // step. Writable, with set_steps(), to restore a state by hand (restore() checks it).
+    Eigen::VectorXd& state() { return state_; }
+    const Eigen::VectorXd& state() const { return state_; }
+    // t: the number of updates made so far.
+    std::int64_t steps() const { return steps_; }
+    // requires: t >= 0; throws argument_error otherwise, leaving t as it was.
+    void set_steps(std::int64_t t) {
+        detail::require_at_least(t, 0, name_, "the step count");
+        steps_ = t;
+    }
+    // Forgets the state and t: the next step starts afresh, on a network of any size.
+    void reset() {
+        state_.resize(0);
+        steps_ = 0;
+    }
+
+    // One step on the batch, unchecked; returns l + λΩ at θ before the step.
     // throws: the errors of Mlp for bad input, and shape_error when the optimizer's state
     //         was made for a network of another size; on a throw, θ and the state are unchanged.
     template <class Net>
     double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels) {
-        if constexpr (requires { derived().prepare(Eigen::Index{}); })
-            derived().prepare(net.parameters().size());
+        check_state(net.parameters().size());
         const double objective = objective_gradient(net, x, labels, omega_, lambda_);
+        size_state(net.parameters().size());
         derived().update(net.parameters(), std::as_const(net).gradient());
+        ++steps_;
         return objective;
+    }
+
+    // One guarded step: as step(net, x, labels), but l + λΩ, g and the update are checked
+    // first, and g is clipped to guard.max_gradient_norm when that is set.
+    // ensures: on a throw, θ and the state (and t) are as they were; net.gradient() holds
+    //          g (clipped when clipping), so that a divergence can be examined.
+    // throws: as step(net, x, labels); argument_error for a bad guard; divergence_error
+    //         when l + λΩ or g holds NaN or infinity, or when the update would take θ or
+    //         the state there (or beyond half the scalar type's range), naming the parameter.
+    template <class Net>
+    double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels,
+                const StepGuard& guard) {
+        detail::check_guard(guard, name_);
+        check_state(net.parameters().size());
+        const double objective = objective_gradient(net, x, labels, omega_, lambda_);
+        const std::string where = std::string(name_) + "::step";
+        detail::check_objective(objective, where);
+        guarded_update(net, objective, guard, where);
+        return objective;
+    }
+
+    // The update alone, from the g already in net.gradient() (computed by hand, or averaged
+    // over processes), guarded as a guarded step is.
+    // throws: argument_error (guard), shape_error (state size), divergence_error; on a
+    //         throw, θ, the state and t are as they were.
+    template <class Net>
+    void apply_gradient(Net& net, const StepGuard& guard = {}) {
+        detail::check_guard(guard, name_);
+        check_state(net.parameters().size());
+        const std::string where = std::string(name_) + "::apply_gradient";
+        guarded_update(net, std::numeric_limits<double>::quiet_NaN(), guard, where);
+    }
+
+    // The state as plain data (optimizers/optimizer_snapshot.hpp).
+    OptimizerSnapshot snapshot() const { return {name_, Omega::name, alpha_, all_settings(), steps_, state_}; }
+
+    // Why `saved` cannot be restored into this optimizer for a network of `parameters`
+    // parameters: another kind, regulariser or hyperparameter (named with both values), a
+    // state of another size, a non-finite value. Empty when it can.
+    std::string mismatch(const OptimizerSnapshot& saved, Eigen::Index parameters) const {
+        if (saved.optimizer != name_)
+            return "it holds the state of " + saved.optimizer + ", this optimizer is " + name_;
+        if (saved.regularizer != Omega::name)
+            return "its regularizer is " + saved.regularizer + ", this optimizer's is " + Omega::name;
+        const auto mine = all_settings();
+        if (saved.settings.size() != mine.size())
+            return "it has " + std::to_string(saved.settings.size()) + " hyperparameters, " + name_ + " has " +
+                   std::to_string(mine.size());
+        for (std::size_t k = 0; k < mine.size(); ++k) {
+            const auto& [setting, value] = saved.settings[k];
+            if (setting != mine[k].first)
+                return "its hyperparameter " + std::to_string(k + 1) + " is " + setting + ", expected " +
+                       mine[k].first;
+            // Compared exactly: the run goes on bit for bit only with the same values.
+            if (!(value == mine[k].second))
+                return "its " + setting + " is " + detail::number(value) + ", this optimizer's is " +
+                       detail::number(mine[k].second);
+        }
+        if (!(std::isfinite(saved.learning_rate) && saved.learning_rate > 0))
+            return "its learning rate is " + detail::number(saved.learning_rate) +
+                   ", expected positive and finite";
+        if (saved.steps < 0) return "its step count is " + std::to_string(saved.steps) + ", expected >= 0";
+        const Eigen::Index expected = per_parameter() * parameters;
+        if (saved.state.size() != 0 && saved.state.size() != expected)
+            return "its state holds " + std::to_string(saved.state.size()) + " values, expected " +
+                   std::to_string(expected) + " (" + std::to_string(per_parameter()) + " per parameter of " +
+                   std::to_string(parameters) + ") or none";
+        if (const Eigen::Index i = detail::first_non_finite(saved.state); i >= 0)
+            return "its state holds " + detail::number(saved.state(i)) + " at index " + std::to_string(i);
+        return {};
+    }
+
+    // Takes over a saved state: α, t and the state become saved's.
+    // ensures: on a throw, nothing is changed.
+    // throws: argument_error with mismatch()'s reason.
+    void restore(const OptimizerSnapshot& saved, Eigen::Index parameters) {
+        if (const std::string reason = mismatch(saved, parameters); !reason.empty())
+            throw argument_error(std::string(name_) + "::restore: " + reason);
+        Eigen::VectorXd state = saved.state;  // the one step that may throw (bad_alloc), first
+        alpha_ = saved.learning_rate;
+        steps_ = saved.steps;
+        state_.swap(state);
     }
 
 protected:
@@ -55,30 +179,113 @@ protected:
         detail::require_non_negative(lambda, name, "lambda");
     }
 
-    const char* name() const { return name_; }
+    static constexpr Eigen::Index per_parameter() {
+        if constexpr (requires { Derived::state_per_parameter; })
+            return Derived::state_per_parameter;
+        else
+            return 0;
+    }
 
     // A state vector holds `per_parameter` values per parameter of θ; it is sized on the first
     // step and reused after, so that a step allocates nothing once the first is done.
     // throws: shape_error when a later step sees a network of another size.
-    void prepare_state(Eigen::VectorXd& state, Eigen::Index parameters,
-                       Eigen::Index per_parameter = 1) const {
-        if (state.size() == 0) {
-            state = Eigen::VectorXd::Zero(parameters * per_parameter);
-        } else if (state.size() != parameters * per_parameter) {
-            throw shape_error(std::string(name_) + ": the optimizer's state was made for a network of " +
-                              std::to_string(state.size() / per_parameter) + " parameters but this one has " +
-                              std::to_string(parameters) +
-                              " (one optimizer per network; reset() clears the state)");
-        }
+    void prepare_state(Eigen::VectorXd& state, Eigen::Index parameters, Eigen::Index per = 1) const {
+        check_state_size(state, parameters, per);
+        if (state.size() == 0) state = Eigen::VectorXd::Zero(parameters * per);
+    }
+
+    // The check a guarded step's check_update makes of each quantity the update produces:
+    // `values` (an Eigen array expression, evaluated without being stored) within ±limit.
+    // throws: divergence_error naming `what`, the first offending value and its parameter.
+    template <class Net, class Values>
+    void check_within(const Net& net, const Values& values, double limit, const char* what,
+                      const std::string& where) const {
+        if (detail::largest_magnitude(values) <= limit) return;
+        const Eigen::Index i = detail::first_beyond(values, limit);
+        const Eigen::Index p = net.parameters().size();
+        const double value = i >= 0 ? static_cast<double>(values(i)) : 0.0;
+        throw divergence_error(where + ": the update would make " + what + " " + detail::number(value) + " at " +
+                               detail::parameter_name(net, p > 0 ? i % p : i) + " (α = " +
+                               detail::number(alpha_) + ", a bound of ±" + detail::number(limit) + ")" +
+                               detail::unchanged_note());
     }
 
 private:
     Derived& derived() { return static_cast<Derived&>(*this); }
+    const Derived& derived() const { return static_cast<const Derived&>(*this); }
+
+    // λ, then the derived optimizer's own hyperparameters.
+    std::vector<std::pair<std::string, double>> all_settings() const {
+        std::vector<std::pair<std::string, double>> all{{"lambda", lambda_}};
+        if constexpr (requires(const Derived& d) { d.settings(); })
+            for (auto& setting : derived().settings()) all.push_back(std::move(setting));
+        return all;
+    }
+
+    void check_state_size(const Eigen::VectorXd& state, Eigen::Index parameters, Eigen::Index per) const {
+        if (state.size() != 0 && state.size() != parameters * per)
+            throw shape_error(std::string(name_) + ": the optimizer's state was made for a network of " +
+                              std::to_string(state.size() / per) + " parameters but this one has " +
+                              std::to_string(parameters) +
+                              " (one optimizer per network; reset() clears the state)");
+    }
+    void check_state(Eigen::Index parameters) const {
+        if constexpr (per_parameter() > 0) check_state_size(state_, parameters, per_parameter());
+    }
+    // Sizes the state on the first step; a derived prepare() of its own is called too.
+    void size_state(Eigen::Index parameters) {
+        if constexpr (per_parameter() > 0) prepare_state(state_, parameters, per_parameter());
+        if constexpr (requires { derived().prepare(Eigen::Index{}); }) derived().prepare(parameters);
+    }
+
+    template <class Net>
+    void guarded_update(Net& net, double objective, const StepGuard& guard, const std::string& where) {
+        detail::check_gradient(net, objective, where);
+        if (guard.max_gradient_norm > 0) {
+            auto g = net.gradient();
+            clip_gradient(g, guard.max_gradient_norm);
+        }
+        const bool fresh = state_.size() == 0;
+        size_state(net.parameters().size());
+        // A state sized for this step only is forgotten again when the step is refused.
+        auto refuse = [&] {
+            if (fresh) state_.resize(0);
+        };
+        const auto g = std::as_const(net).gradient();
+        if constexpr (requires { derived().check_update(std::as_const(net), g, where); }) {
+            try {
+                derived().check_update(std::as_const(net), g, where);
+            } catch (...) {
+                refuse();
+                throw;
+            }
+            derived().update(net.parameters(), g);
+        } else {
+            // No check of its own: update, look, and put θ and the state back if need be.
+            using Vector = Eigen::Matrix<typename Net::Scalar, Eigen::Dynamic, 1>;
+            const Vector theta = net.parameters();
+            const Eigen::VectorXd state = state_;
+            derived().update(net.parameters(), g);
+            try {
+                check_within(net, net.parameters().array(), detail::update_limit<typename Net::Scalar>(), "θ",
+                             where);
+                check_within(net, state_.array(), detail::update_limit<double>(), "the state", where);
+            } catch (...) {
+                net.parameters() = theta;
+                state_ = state;
+                refuse();
+                throw;
+            }
+        }
+        ++steps_;
+    }
 
     const char* name_;
     double alpha_;
     double lambda_;
     Omega omega_;
+    Eigen::VectorXd state_;
+    std::int64_t steps_ = 0;
 };
 
 }  // namespace descent

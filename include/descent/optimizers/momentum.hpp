@@ -18,7 +18,9 @@
 // which is the Nesterov rule above (exactly for a constant α). When training ends, the
 // parameters are Θ, which differs from θ by αβ∇̄θ: a vanishing amount as the gradient does.
 #include <Eigen/Core>
-#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "../regularizers/no_regularization.hpp"
 #include "../regularizers/regularizer.hpp"
@@ -31,6 +33,9 @@ enum class MomentumKind { classical, nesterov };
 template <Regularizer Omega = NoRegularization>
 class Momentum : public FirstOrder<Momentum<Omega>, Omega> {
 public:
+    // state() holds ∇̄θ, one value per parameter.
+    static constexpr Eigen::Index state_per_parameter = 1;
+
     // requires: learning_rate > 0 and finite, lambda >= 0 and finite, beta in [0, 1);
     // throws argument_error otherwise. β = 0 is plain Sgd.
     explicit Momentum(double learning_rate, double lambda = 0.0, Omega omega = {}, double beta = 0.9,
@@ -44,36 +49,52 @@ public:
     double beta() const { return beta_; }
     MomentumKind kind() const { return kind_; }
 
-    // ∇̄θ, in the layout of the network's parameters(); empty before the first step.
-    // Kept in double whatever the network's scalar type, so that checkpoints of float
-    // and double networks store the state alike. Writable, to restore a checkpoint.
-    Eigen::VectorXd& state() { return velocity_; }
-    const Eigen::VectorXd& state() const { return velocity_; }
-    const Eigen::VectorXd& velocity() const { return velocity_; }
+    // ∇̄θ, in the layout of the network's parameters(); empty before the first step (it is
+    // state(), kept in double whatever the network's scalar type, so that checkpoints of
+    // float and double networks store the state alike).
+    const Eigen::VectorXd& velocity() const { return this->state(); }
 
-    // Forgets ∇̄θ: the next step starts from ∇̄θ(0) = 0, on a network of any size.
-    void reset() { velocity_.resize(0); }
+    // For snapshots: what the update depends on besides α and λ.
+    std::vector<std::pair<std::string, double>> settings() const {
+        return {{"beta", beta_}, {"nesterov", kind_ == MomentumKind::nesterov ? 1.0 : 0.0}};
+    }
 
 private:
     friend class FirstOrder<Momentum<Omega>, Omega>;
 
-    void prepare(Eigen::Index parameters) { this->prepare_state(velocity_, parameters); }
-
     template <class Theta, class Gradient>
     void update(Theta theta, const Gradient& g) {
         using S = typename Theta::Scalar;
+        auto& velocity = this->state();
         const auto gd = g.template cast<double>();
-        velocity_ = gd + beta_ * velocity_;  // ∇̄θ(t) = g(t) + β∇̄θ(t-1)
+        velocity = gd + beta_ * velocity;  // ∇̄θ(t) = g(t) + β∇̄θ(t-1)
         const double alpha = this->learning_rate();
         if (kind_ == MomentumKind::classical)
-            theta -= (alpha * velocity_).template cast<S>();
+            theta -= (alpha * velocity).template cast<S>();
         else
-            theta -= (alpha * (gd + beta_ * velocity_)).template cast<S>();
+            theta -= (alpha * (gd + beta_ * velocity)).template cast<S>();
+    }
+
+    // The guard's look at ∇̄θ(t) and θ after the update, evaluated as update() evaluates
+    // them, without storing either.
+    template <class Net, class Gradient>
+    void check_update(const Net& net, const Gradient& g, const std::string& where) const {
+        using S = typename Net::Scalar;
+        const auto gd = g.template cast<double>();
+        const auto velocity = gd + beta_ * this->state();
+        this->check_within(net, velocity.array(), detail::update_limit<double>(), "the velocity", where);
+        const double alpha = this->learning_rate();
+        const auto theta = net.parameters();
+        if (kind_ == MomentumKind::classical)
+            this->check_within(net, theta.array() - (alpha * velocity).template cast<S>().array(),
+                               detail::update_limit<S>(), "θ", where);
+        else
+            this->check_within(net, theta.array() - (alpha * (gd + beta_ * velocity)).template cast<S>().array(),
+                               detail::update_limit<S>(), "θ", where);
     }
 
     double beta_;
     MomentumKind kind_;
-    Eigen::VectorXd velocity_;
 };
 
 }  // namespace descent
