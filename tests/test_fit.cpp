@@ -127,7 +127,9 @@ TEST_CASE("one report per epoch, handed to on_epoch too, with a decreasing loss"
     CHECK(reports.back().loss < 0.8 * reports.front().loss);
 }
 
-TEST_CASE("an epoch of batch_size 1 is Sgd::step on each sample in the shuffled order", "[fit]") {
+// fit takes guarded steps (step with a StepGuard), which Sgd never fuses into backpropagation:
+// the guard must see ∇θ before θ changes.
+TEST_CASE("an epoch of batch_size 1 is Sgd's guarded step on each sample in the shuffled order", "[fit]") {
     const auto d = blobs<double>(4, 5);
     BlobNet<double> by_fit({2, 3, 3}, 8);
     BlobNet<double> by_hand(by_fit);
@@ -140,7 +142,8 @@ TEST_CASE("an epoch of batch_size 1 is Sgd::step on each sample in the shuffled 
     descent::Engine engine(77);
     descent::detail::shuffle(std::span(order), engine);
     for (const Eigen::Index t : order)
-        sgd.step(by_hand, d.x.col(t), std::span<const int>(&d.y[static_cast<std::size_t>(t)], 1));
+        sgd.step(by_hand, d.x.col(t), std::span<const int>(&d.y[static_cast<std::size_t>(t)], 1),
+                 descent::StepGuard{});
     CHECK(by_fit.parameters() == by_hand.parameters());
 }
 

@@ -48,6 +48,8 @@ public:
     // 0 before any epoch was best.
     int epoch() const { return epoch_; }
     double loss() const { return loss_; }
+    // θ at the best epoch; empty without early stopping or before any epoch was best.
+    const Vector& parameters() const { return theta_; }
 
     // θ ← θ at the best epoch, when early stopping kept it; otherwise leaves θ alone.
     // returns: whether θ was restored.

@@ -6,11 +6,18 @@
 // Optionally: a learning-rate schedule applied before every step, a validation
 // set evaluated after every epoch, early stopping on the validation loss, and
 // hooks after every batch and every epoch (for progress lines and learning curves).
+//
+// Robust to a long run going wrong: every step is guarded (training/divergence.hpp),
+// so a run that diverges stops with a divergence_error naming the epoch and the batch,
+// with the network at its last finite parameters; ∇θ may be clipped by its norm; and
+// with checkpoints on, the run is saved atomically every few epochs and can be resumed
+// after a crash or a kill, continuing bit for bit as if it had never stopped.
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -26,41 +33,13 @@
 #include "../detail/validate.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
+#include "../io/checkpoint.hpp"
 #include "../optimizers/optimizer.hpp"
+#include "divergence.hpp"
 #include "early_stopping.hpp"
+#include "epoch_report.hpp"
 
 namespace descent {
-
-// What one epoch did, handed to FitOptions::on_epoch. The figures fit does not compute
-// are NaN (the validation ones without a validation set).
-struct EpochReport {
-    int epoch;       // 1-based
-    double loss;     // mean over the epoch's batches of l + λΩ, before each step
-    double seconds;  // wall time of the epoch, its validation included
-    // The fraction of the epoch's samples that their batch's forward pass classified
-    // correctly, with θ as it was just before that batch's step: a running figure, like
-    // loss, read from the forward pass the step makes anyway, so it costs no extra pass.
-    double train_accuracy = std::numeric_limits<double>::quiet_NaN();
-    // Mean l (without λΩ) and accuracy over the validation set, with θ at the end of the epoch.
-    double validation_loss = std::numeric_limits<double>::quiet_NaN();
-    double validation_accuracy = std::numeric_limits<double>::quiet_NaN();
-    // The epoch with the lowest validation loss so far (by more than min_delta when early
-    // stopping); 0 without a validation set. With early stopping, fit returns with this
-    // epoch's parameters, and the last report's best_epoch says which epoch that was.
-    int best_epoch = 0;
-    // α of the epoch's last step (NaN when the optimizer does not expose it).
-    double learning_rate = std::numeric_limits<double>::quiet_NaN();
-};
-
-// Where an epoch is, handed to FitOptions::on_batch after every step.
-struct BatchReport {
-    int epoch;                  // 1-based
-    int epochs;                 // FitOptions::epochs
-    Eigen::Index samples_done;  // in this epoch, this batch included
-    Eigen::Index samples_total;
-    double loss;            // running mean of l + λΩ over the epoch's batches so far
-    double train_accuracy;  // running, as EpochReport::train_accuracy (NaN if not available)
-};
 
 // A held-out set, referenced and not copied: one sample per column, one label per sample.
 template <class Scalar>
@@ -75,6 +54,17 @@ struct ValidationSet {
     Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> x() const {
         return {data, rows, cols, Eigen::OuterStride<>(outer_stride)};
     }
+};
+
+// Checkpoints during fit (io/checkpoint.hpp).
+struct Checkpointing {
+    std::filesystem::path path;  // the checkpoint file, replaced atomically each time
+    int every = 1;               // epochs between checkpoints; the last epoch always writes one
+    // When `path` exists, continue the run it holds instead of starting afresh. The
+    // checkpoint must be of this run: the same network, optimizer and hyperparameters,
+    // data, seed, batch size, clipping and early stopping (checkpoint_mismatch_error
+    // otherwise). epochs may differ: a finished run can be given more.
+    bool resume = false;
 };
 
 struct FitOptions {
@@ -92,6 +82,11 @@ struct FitOptions {
     std::variant<std::monostate, ValidationSet<float>, ValidationSet<double>> validation{};
     // Optional: needs a validation set.
     std::optional<EarlyStopping> early_stopping{};
+    // Optional: ∇θ is scaled down to this Euclidean norm before an update when it is
+    // longer (training/divergence.hpp); 0 is no clipping.
+    double max_gradient_norm = 0;
+    // Optional: checkpoints every few epochs, and resuming from one.
+    std::optional<Checkpointing> checkpoint{};
 
     // Evaluates (x, labels) after every epoch. Nothing is copied: x and labels must
     // outlive fit. x is a column-major matrix in memory (a Matrix, a Map, a block of
@@ -189,25 +184,107 @@ const ValidationSet<Scalar>* validation_set(const FitOptions& options) {
     return set;
 }
 
+// An optimizer whose step can be guarded (every FirstOrder one).
+template <class Opt, class Net>
+concept guarded_optimizer = requires(Opt& optimizer, Net& net, const typename Net::Matrix& x,
+                                     std::span<const int> labels, const StepGuard& guard) {
+    { optimizer.step(net, x, labels, guard) } -> std::convertible_to<double>;
+};
+
+// A CRC-32 of the training data and the validation set, so that a checkpoint is not
+// resumed on other data: that would not continue the run it saved.
+template <class Scalar>
+std::uint32_t data_checksum(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                            std::span<const int> labels, const ValidationSet<Scalar>* validation) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    auto add = [&](const void* data, std::size_t bytes) {
+        const auto* p = static_cast<const Bytef*>(data);
+        while (bytes > 0) {
+            const auto n = static_cast<uInt>(std::min<std::size_t>(bytes, 1u << 30));
+            crc = crc32(crc, p, n);
+            p += n;
+            bytes -= n;
+        }
+    };
+    auto add_matrix = [&](const auto& m) {
+        for (Eigen::Index j = 0; j < m.cols(); ++j)
+            add(m.col(j).data(), static_cast<std::size_t>(m.rows()) * sizeof(Scalar));
+    };
+    add_matrix(x);
+    add(labels.data(), labels.size_bytes());
+    if (validation) {
+        add_matrix(validation->x());
+        add(validation->labels.data(), validation->labels.size_bytes());
+    }
+    return static_cast<std::uint32_t>(crc);
+}
+
+// Why a checkpoint's progress is not of the run fit was asked for; empty when it is.
+inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions& options, Eigen::Index samples,
+                                std::uint32_t checksum) {
+    auto differs = [](const std::string& what, const std::string& theirs, const std::string& ours) {
+        return "the checkpoint's run has " + what + " " + theirs + ", this one " + ours;
+    };
+    if (saved.samples != samples)
+        return differs("training samples", std::to_string(saved.samples), std::to_string(samples));
+    if (saved.data_checksum != checksum)
+        return "the checkpoint's run trained on other data (the CRC-32 of the training and validation "
+               "sets differs)";
+    if (saved.seed != options.seed)
+        return differs("seed", std::to_string(saved.seed), std::to_string(options.seed));
+    if (saved.batch_size != options.batch_size)
+        return differs("batch_size", std::to_string(saved.batch_size), std::to_string(options.batch_size));
+    if (!(saved.max_gradient_norm == options.max_gradient_norm))
+        return differs("max_gradient_norm", number(saved.max_gradient_norm), number(options.max_gradient_norm));
+    auto rule = [](const std::optional<EarlyStopping>& r) {
+        return r ? "patience " + std::to_string(r->patience) + ", min_delta " + number(r->min_delta)
+                 : std::string("none");
+    };
+    const auto& ours = options.early_stopping;
+    if (saved.early_stopping.has_value() != ours.has_value() ||
+        (ours && (saved.early_stopping->patience != ours->patience ||
+                  !(saved.early_stopping->min_delta == ours->min_delta))))
+        return differs("early stopping", rule(saved.early_stopping), rule(ours));
+    return {};
+}
+
 }  // namespace detail
 
 // Trains net with optimizer on (x, labels), one sample per column of x.
 // throws: argument_error for epochs < 1, batch_size < 1, early stopping without a
 //         validation set or with patience < 1 or min_delta < 0, a schedule with an
-//         optimizer whose α cannot be set, a validation set of the other scalar type;
-//         and the errors of Mlp for bad data (training or validation), all before any
-//         step is taken. argument_error from the optimizer if the schedule gives α <= 0.
+//         optimizer whose α cannot be set, a validation set of the other scalar type,
+//         max_gradient_norm < 0 (or > 0 with an optimizer that has no guarded step),
+//         checkpoints with an empty path, every < 1 or an optimizer without snapshots;
+//         the errors of Mlp for bad data (training or validation); when resuming, io_error
+//         and the checkpoint_error subclasses (io/checkpoint.hpp), checkpoint_mismatch_error
+//         for a checkpoint of another run. All of these before any step, with net and
+//         optimizer unchanged.
+//         During training: divergence_error when a step meets a non-finite objective,
+//         gradient or update, naming the epoch and the batch (net keeps the parameters of
+//         the last finite step, the optimizer its state then); argument_error from the
+//         optimizer if the schedule gives α <= 0; io_error when a checkpoint cannot be written.
 // ensures: with early stopping, net holds the parameters of the epoch with the lowest
 //          validation loss (reports.back().best_epoch), whether training stopped early
 //          or ran all its epochs; otherwise those of the last step. The optimizer's
 //          state (velocity, moments) is left as the last step made it, not rewound.
-// returns: one report per epoch run.
+//          With checkpoints, one is written after every `every` epochs, after the last
+//          and when early stopping ends the run, before on_epoch sees the epoch; it holds
+//          the parameters of the last step (not the best epoch's), so that a resumed run,
+//          given more epochs, goes on from where training was. Resuming from one gives,
+//          on one thread, the parameters, optimizer state and reports the uninterrupted
+//          run would have (the seconds apart), bit for bit; the schedule is called with
+//          the epoch and t of the whole run.
+// returns: one report per epoch run, those before a resume included.
 template <class Net, class Opt>
 std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const typename Net::Matrix>& x,
                              std::span<const int> labels, const FitOptions& options) {
     using Matrix = typename Net::Matrix;
     using Scalar = typename Net::Scalar;
+    using Vector = typename Net::Vector;
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    constexpr bool guarded = detail::guarded_optimizer<Opt, Net>;
+    constexpr bool checkpointable = CheckpointableOptimizer<Opt> && detail::SavableNetwork<Net>;
     if (options.epochs < 1)
         throw argument_error("fit: epochs must be at least 1, got " + std::to_string(options.epochs));
     if (options.batch_size < 1)
@@ -222,25 +299,96 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
     }
     if (options.early_stopping && !validation)
         throw argument_error("fit: early stopping needs a validation set (FitOptions::validate_on)");
-    BestEpoch<typename Net::Vector> best(options.early_stopping);  // throws for a bad patience or min_delta
+    BestEpoch<Vector> best(options.early_stopping);  // throws for a bad patience or min_delta
     if constexpr (!AdjustableLearningRate<Opt>) {
         if (options.schedule)
             throw argument_error("fit: a schedule was given but the optimizer has no set_learning_rate()");
     }
+    detail::require_non_negative(options.max_gradient_norm, "fit", "max_gradient_norm");
+    if (!guarded && options.max_gradient_norm > 0)
+        throw argument_error("fit: max_gradient_norm needs an optimizer with guarded steps "
+                             "(step(net, x, y, StepGuard), as every FirstOrder optimizer has)");
+    if (options.checkpoint) {
+        if (options.checkpoint->path.empty()) throw argument_error("fit: Checkpointing::path is empty");
+        detail::require_at_least(options.checkpoint->every, 1, "fit", "Checkpointing::every");
+        if (!checkpointable)
+            throw argument_error("fit: checkpoints need an optimizer with snapshot() and restore() "
+                                 "(every FirstOrder optimizer has them)");
+    }
 
     const Eigen::Index n = x.cols();
     const Eigen::Index batch = std::min(options.batch_size, n);
+    const Eigen::Index batches = (n + batch - 1) / batch;
     const Eigen::Index evaluation_chunk = std::max<Eigen::Index>(batch, 256);
+    const StepGuard guard{options.max_gradient_norm};
     std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
     std::iota(order.begin(), order.end(), Eigen::Index{0});
+    Engine engine(options.seed);
+    std::vector<EpochReport> reports;
+    std::int64_t t = 0;  // updates so far, for the schedule
+    int done = 0;        // epochs completed
+    bool finished = false;
+
+    std::uint32_t checksum = 0;
+    if constexpr (checkpointable) {
+        if (options.checkpoint) {
+            const auto& path = options.checkpoint->path;
+            checksum = detail::data_checksum<Scalar>(x, labels, validation);
+            std::error_code missing;
+            if (options.checkpoint->resume && std::filesystem::exists(path, missing)) {
+                const std::string name = path.string();
+                const Checkpoint saved = read_checkpoint(path);
+                const TrainingProgress& p = saved.progress;
+                if (const auto reason = detail::run_mismatch(p, options, n, checksum); !reason.empty())
+                    throw checkpoint_mismatch_error(name + ": " + reason);
+                // What fit itself writes, checked, so that a hand-made checkpoint cannot derail the loop.
+                auto corrupt = [&](const std::string& what) {
+                    return corrupt_checkpoint_error(name + ": corrupt checkpoint for fit: " + what);
+                };
+                if (p.epoch > 0 && static_cast<Eigen::Index>(p.order.size()) != n)
+                    throw corrupt("no sample order after " + std::to_string(p.epoch) + " epochs");
+                if (static_cast<int>(p.reports.size()) != p.epoch)
+                    throw corrupt(std::to_string(p.reports.size()) + " epoch reports for " +
+                                  std::to_string(p.epoch) + " epochs");
+                if (p.updates != static_cast<std::int64_t>(p.epoch) * batches)
+                    throw corrupt(std::to_string(p.updates) + " updates in " + std::to_string(p.epoch) +
+                                  " epochs of " + std::to_string(batches) + " batches");
+                if (options.early_stopping && p.best_epoch > 0 && p.best_parameters.size() == 0)
+                    throw corrupt("early stopping's best epoch " + std::to_string(p.best_epoch) +
+                                  " without its parameters");
+                if (p.finished && !options.early_stopping)
+                    throw corrupt("the run is marked finished by early stopping, which is off");
+                // Everything that allocates, before net and optimizer change (strong guarantee).
+                BestEpoch<Vector> resumed(options.early_stopping);
+                if (p.best_epoch > 0) {
+                    if (options.early_stopping)
+                        resumed.record(p.best_epoch, p.best_loss, p.best_parameters.template cast<Scalar>());
+                    else
+                        resumed.record(p.best_epoch, p.best_loss, Vector());
+                }
+                std::vector<Eigen::Index> resumed_order = p.epoch > 0 ? p.order : order;
+                std::vector<EpochReport> resumed_reports = p.reports;
+                restore_checkpoint(saved, net, optimizer, name);
+                best = std::move(resumed);
+                order.swap(resumed_order);
+                reports.swap(resumed_reports);
+                engine = p.engine;
+                t = p.updates;
+                done = p.epoch;
+                finished = p.finished;
+            }
+            remove_stale_checkpoint_files(path);
+        }
+    }
+    if (finished || done >= options.epochs) {
+        best.restore(net.parameters());
+        return reports;
+    }
+
     detail::Workspace<Scalar> xb_storage;
     std::vector<int> yb(static_cast<std::size_t>(batch));
     xb_storage.shape(x.rows(), batch);
-    Engine engine(options.seed);
-
-    std::vector<EpochReport> reports;
-    std::int64_t t = 0;  // updates so far, for the schedule
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (int epoch = done + 1; epoch <= options.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();
         detail::shuffle(std::span(order), engine);
         double total = 0;
@@ -254,10 +402,38 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                                                                           static_cast<std::size_t>(count));
             const auto yview = std::span(yb).first(static_cast<std::size_t>(count));
             detail::gather<Matrix>(x, labels, ids, xb, yview);
+            const auto where = [&] {
+                return "fit: epoch " + std::to_string(epoch) + ", batch " + std::to_string(first / batch + 1) +
+                       " of " + std::to_string(batches) + " (update " + std::to_string(t + 1) + ")";
+            };
             if constexpr (AdjustableLearningRate<Opt>) {
-                if (options.schedule) optimizer.set_learning_rate(options.schedule(epoch - 1, t));
+                if (options.schedule) {
+                    const double alpha = options.schedule(epoch - 1, t);
+                    try {
+                        optimizer.set_learning_rate(alpha);
+                    } catch (const argument_error& e) {
+                        throw argument_error(where() + ": the schedule gave α = " + detail::number(alpha) + ": " +
+                                             e.what());
+                    }
+                }
             }
-            total += optimizer.step(net, xb, yview);
+            double objective = 0;
+            if constexpr (guarded) {
+                try {
+                    objective = optimizer.step(net, xb, yview, guard);
+                } catch (const divergence_error& e) {
+                    throw divergence_error(where() + ": training diverged: " + e.what() +
+                                           ": the network keeps the parameters of the last finite step");
+                }
+            } else {
+                // An optimizer of one's own without a guarded step: the guard can only look after it.
+                objective = optimizer.step(net, xb, yview);
+                if (!std::isfinite(objective) || !net.parameters().allFinite())
+                    throw divergence_error(where() + ": training diverged: the objective is " +
+                                           detail::number(objective) +
+                                           " (this optimizer has no guarded step, so θ may hold the non-finite values)");
+            }
+            total += objective;
             ++t;
             ++steps;
             if constexpr (detail::exposes_logits<Net>) {
@@ -271,9 +447,9 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                 counted = false;
             }
             if (options.on_batch) {
-                const Eigen::Index done = first + count;
-                options.on_batch({epoch, options.epochs, done, n, total / static_cast<double>(steps),
-                                  counted ? static_cast<double>(correct) / static_cast<double>(done) : nan});
+                const Eigen::Index seen = first + count;
+                options.on_batch({epoch, options.epochs, seen, n, total / static_cast<double>(steps),
+                                  counted ? static_cast<double>(correct) / static_cast<double>(seen) : nan});
             }
         }
 
@@ -291,6 +467,29 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
         report.seconds = elapsed.count();
         reports.push_back(report);
+        if constexpr (checkpointable) {
+            const auto& c = options.checkpoint;
+            if (c && (epoch % c->every == 0 || epoch == options.epochs || stop)) {
+                TrainingProgress progress;
+                progress.epoch = epoch;
+                progress.updates = t;
+                progress.finished = stop;
+                progress.engine = engine;
+                progress.order = order;
+                progress.reports = reports;
+                progress.seed = options.seed;
+                progress.samples = n;
+                progress.batch_size = options.batch_size;
+                progress.data_checksum = checksum;
+                progress.max_gradient_norm = options.max_gradient_norm;
+                progress.early_stopping = options.early_stopping;
+                progress.best_loss = best.loss();
+                progress.best_epoch = best.epoch();
+                if (options.early_stopping && best.epoch() > 0)
+                    progress.best_parameters = best.parameters().template cast<double>();
+                save_checkpoint(c->path, net, optimizer, progress);
+            }
+        }
         if (options.on_epoch) options.on_epoch(reports.back());
         if (stop) break;
     }
