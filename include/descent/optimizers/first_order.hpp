@@ -204,7 +204,7 @@ protected:
         const Eigen::Index i = detail::first_beyond(values, limit);
         const Eigen::Index p = net.parameters().size();
         const double value = i >= 0 ? static_cast<double>(values(i)) : 0.0;
-        throw divergence_error(where + ": the update would make " + what + " " + detail::number(value) + " at " +
+        throw divergence_error(where + ": the update would make " + what + " " + detail::value_text(value) + " at " +
                                detail::parameter_name(net, p > 0 ? i % p : i) + " (α = " +
                                detail::number(alpha_) + ", a bound of ±" + detail::number(limit) + ")" +
                                detail::unchanged_note());

@@ -93,23 +93,30 @@ Eigen::Index first_beyond(const Eigen::ArrayBase<Derived>& values, double limit)
     return -1;
 }
 
+// A value in a message; NaN as "nan" whatever its sign bit (printf's "-nan" only confuses).
+inline std::string value_text(double value) {
+    return number(std::isnan(value) ? std::numeric_limits<double>::quiet_NaN() : value);
+}
+
 inline const char* unchanged_note() { return "; θ and the optimizer's state are unchanged"; }
 
 // throws: divergence_error when l + λΩ is NaN or infinite.
 inline void check_objective(double objective, const std::string& where) {
     if (!std::isfinite(objective))
-        throw divergence_error(where + ": the objective l + λΩ on this batch is " + number(objective) +
+        throw divergence_error(where + ": the objective l + λΩ on this batch is " + value_text(objective) +
                                unchanged_note());
 }
 
 // throws: divergence_error naming the first parameter whose gradient is NaN or infinite.
+// `objective` (l + λΩ, already found finite) goes into the message; NaN when unknown.
 template <class Net>
 void check_gradient(const Net& net, double objective, const std::string& where) {
     const Eigen::Index i = first_non_finite(net.gradient());
-    if (i >= 0)
-        throw divergence_error(where + ": ∇θ(l + λΩ) holds " + number(static_cast<double>(net.gradient()(i))) +
-                               " at " + parameter_name(net, i) + " (the objective is " + number(objective) +
-                               ")" + unchanged_note());
+    if (i < 0) return;
+    throw divergence_error(where + ": ∇θ(l + λΩ) holds " + value_text(static_cast<double>(net.gradient()(i))) +
+                           " at " + parameter_name(net, i) +
+                           (std::isnan(objective) ? std::string() : " (the objective is " + number(objective) + ")") +
+                           unchanged_note());
 }
 
 }  // namespace detail
