@@ -2,7 +2,8 @@
 // training at the global batch (θ to 1e-12 relative in double), with every optimizer, a
 // regularizer, a schedule and a last batch that does not split evenly; θ is the same on
 // both ranks bit for bit; validation and early stopping decide as fit does; bad input
-// makes every rank throw, none is left waiting.
+// makes every rank throw, none is left waiting; checkpoints are written by rank 0 and are
+// fit's own, so that a run resumes from one on any number of ranks or in one process.
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/distributed/fit.hpp>
@@ -17,9 +18,14 @@
 #include <descent/regularizers/l2.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/schedule.hpp>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "file_support.hpp"
 #include "support.hpp"
 
 using Catch::Matchers::Contains;
@@ -158,6 +164,31 @@ TEMPLATE_TEST_CASE("2 ranks at batch B train as one process at batch 2B: Adam", 
                                         [] { return descent::Adam<descent::L2>(0.01, 1e-3); });
 }
 
+TEST_CASE("2 ranks at batch B clip the summed gradient as one process at batch 2B does", "[mpi]") {
+    auto o = options(2, 0, 4);
+    o.max_gradient_norm = 0.05;  // below the gradient's norm at the start: clipping is at work
+    check_same_as_one_process<double>(96, 8, o, [] { return descent::Momentum<>(0.5); });
+}
+
+TEST_CASE("a divergence stops every rank at the same step, naming it", "[mpi]") {
+    // A linear network with a huge α: the second forward pass overflows, g is NaN on every
+    // rank after the all-reduce, and every rank's guard refuses the same update.
+    using Linear = descent::Mlp<descent::Dense<descent::Identity, double>, descent::Dense<descent::Identity, double>>;
+    const Communicator world;
+    const auto d = data<double>(64, 3);
+    Linear net({4, 8, 3}, 1);
+    descent::Sgd<> sgd(1e200);
+    std::string message;
+    try {
+        descent::mpi::fit(world, net, sgd, d.x, d.y, options(1, 8, 1));
+    } catch (const descent::divergence_error& e) {
+        message = e.what();
+    }
+    CHECK_THAT(message, Contains("mpi::fit: epoch 1, batch 2 of 4 (update 2): training diverged"));
+    CHECK(net.parameters().allFinite());
+    CHECK(world.max(world.rank()) == 1);  // the ranks are still in step
+}
+
 TEST_CASE("rank 0's θ is every rank's start, and θ stays the same on every rank, bit for bit", "[mpi]") {
     const Communicator world;
     const auto d = data<double>(64, 2);
@@ -282,4 +313,154 @@ TEST_CASE("ranks given different data or options refuse to train", "[mpi]") {
     // Other labels on rank 1.
     if (world.rank() == 1) d.y[0] = (d.y[0] + 1) % 3;
     CHECK_THROWS_AS(descent::mpi::fit(world, net, sgd, d.x, d.y, options(1, 4, 1)), descent::distributed_error);
+}
+
+namespace {
+
+// One directory for both ranks: rank 0 makes it and tells rank 1 its name.
+struct SharedDir {
+    std::filesystem::path path;
+    explicit SharedDir(const Communicator& world) : world_(world) {
+        std::string name;
+        if (world.rank() == 0) {
+            dir_.emplace();
+            name = dir_->path().string();
+        }
+        int size = static_cast<int>(name.size());
+        world.broadcast(std::span(&size, 1));
+        name.resize(static_cast<std::size_t>(size));
+        world.broadcast(std::span(name.data(), name.size()));
+        path = name;
+    }
+    ~SharedDir() { world_.barrier(); }  // rank 1 is done with it before rank 0 removes it
+
+private:
+    const Communicator& world_;
+    std::optional<descent::test::TempDir> dir_;
+};
+
+}  // namespace
+
+TEST_CASE("a run stopped at a checkpoint resumes on 2 ranks as if it had not stopped, bit for bit", "[mpi]") {
+    const Communicator world;
+    const SharedDir dir(world);
+    const auto d = data<double>(90, 12);
+    const auto held_out = data<double>(30, 13);
+    auto o = options(4, 8, 2);
+    o.validate_on(held_out.x, held_out.y);
+    o.schedule = descent::InverseTimeDecay(0.05, 0.01);
+
+    Net<double> whole(sizes, 1);
+    descent::Adam<descent::L2> whole_adam(0.05, 1e-3);
+    const auto expected = descent::mpi::fit(world, whole, whole_adam, d.x, d.y, o);
+
+    auto first = o;
+    first.epochs = 2;
+    first.checkpoint = descent::Checkpointing{dir.path / "run.checkpoint", 1, true};
+    Net<double> net(sizes, 1);
+    descent::Adam<descent::L2> adam(0.05, 1e-3);
+    descent::mpi::fit(world, net, adam, d.x, d.y, first);
+    CHECK(std::filesystem::exists(dir.path / "run.checkpoint"));
+
+    // Later, fresh processes: a new network and optimizer, given more epochs.
+    auto second = first;
+    second.epochs = 4;
+    Net<double> resumed(sizes, 99);
+    descent::Adam<descent::L2> resumed_adam(0.05, 1e-3);
+    const auto reports = descent::mpi::fit(world, resumed, resumed_adam, d.x, d.y, second);
+    CHECK(resumed.parameters() == whole.parameters());
+    CHECK(resumed_adam.state() == whole_adam.state());
+    REQUIRE(reports.size() == 4);
+    CHECK(reports[1].loss == expected[1].loss);
+    CHECK(reports[3].loss == expected[3].loss);
+    CHECK(reports[3].validation_loss == expected[3].validation_loss);
+}
+
+TEST_CASE("a checkpoint of 2 ranks at batch B is one of a process at batch 2B, and back", "[mpi]") {
+    const Communicator world;
+    const SharedDir dir(world);
+    const auto d = data<double>(100, 14);
+    auto o = options(2, 8, 3);
+    o.checkpoint = descent::Checkpointing{dir.path / "mpi.checkpoint", 1, true};
+    Net<double> net(sizes, 1);
+    descent::Momentum<> momentum(0.1);
+    descent::mpi::fit(world, net, momentum, d.x, d.y, o);
+
+    // Continued in one process at batch 16 (on each rank, from a copy of the file)...
+    const auto own = dir.path / ("rank" + std::to_string(world.rank()) + ".checkpoint");
+    std::filesystem::copy_file(dir.path / "mpi.checkpoint", own);
+    auto single = o;
+    single.batch_size = 16;
+    single.epochs = 4;
+    single.checkpoint = descent::Checkpointing{own, 1, true};
+    Net<double> one(sizes, 7);
+    descent::Momentum<> one_momentum(0.1);
+    descent::fit(one, one_momentum, d.x, d.y, single);
+
+    // ... it is what 2 ranks continuing would have made.
+    auto more = o;
+    more.epochs = 4;
+    Net<double> two(sizes, 7);
+    descent::Momentum<> two_momentum(0.1);
+    descent::mpi::fit(world, two, two_momentum, d.x, d.y, more);
+    CHECK(relative_difference(two.parameters(), one.parameters()) <= 1e-12);
+
+    // And a one-process checkpoint resumes on 2 ranks: rank 0's file is the one read.
+    world.barrier();
+    auto back = more;
+    back.epochs = 5;
+    back.checkpoint = descent::Checkpointing{dir.path / "rank0.checkpoint", 1, true};
+    if (world.rank() == 1) back.checkpoint->path = dir.path / "no such directory" / "x";  // never used
+    Net<double> three(sizes, 8);
+    descent::Momentum<> three_momentum(0.1);
+    const auto reports = descent::mpi::fit(world, three, three_momentum, d.x, d.y, back);
+    CHECK(reports.size() == 5);
+    CHECK(relative_difference(three.parameters(), one.parameters()) > 1e-6);  // one more epoch
+    Eigen::VectorXd rank0 = three.parameters();
+    world.broadcast(std::span(rank0.data(), static_cast<std::size_t>(rank0.size())));
+    CHECK(rank0 == three.parameters());
+}
+
+TEST_CASE("a checkpoint that rank 0 cannot write stops every rank, naming the file", "[mpi]") {
+    const Communicator world;
+    const SharedDir dir(world);
+    const auto d = data<double>(40, 15);
+    auto o = options(2, 4, 1);
+    o.checkpoint = descent::Checkpointing{dir.path / "missing" / "run.checkpoint", 1, false};
+    Net<double> net(sizes, 1);
+    descent::Sgd<> sgd(0.1);
+    if (world.rank() == 0)
+        CHECK_THROWS_AS(descent::mpi::fit(world, net, sgd, d.x, d.y, o), descent::io_error);
+    else
+        CHECK_THROWS_WITH(descent::mpi::fit(world, net, sgd, d.x, d.y, o),
+                          Contains("mpi::fit: rank 0: ") && Contains("run.checkpoint"));
+}
+
+TEST_CASE("a damaged or foreign checkpoint is refused on every rank", "[mpi]") {
+    const Communicator world;
+    const SharedDir dir(world);
+    const auto d = data<double>(40, 16);
+    auto o = options(1, 4, 1);
+    o.checkpoint = descent::Checkpointing{dir.path / "run.checkpoint", 1, true};
+    Net<double> net(sizes, 1);
+    descent::Sgd<> sgd(0.1);
+    descent::mpi::fit(world, net, sgd, d.x, d.y, o);
+    world.barrier();
+
+    // Another batch size is another run.
+    auto other = o;
+    other.epochs = 2;
+    other.batch_size = 5;
+    CHECK_THROWS_AS(descent::mpi::fit(world, net, sgd, d.x, d.y, other), descent::checkpoint_mismatch_error);
+
+    // A flipped byte.
+    if (world.rank() == 0) {
+        std::string bytes = descent::test::contents(dir.path / "run.checkpoint");
+        bytes[bytes.size() / 2] ^= 0x10;
+        std::filesystem::remove(dir.path / "run.checkpoint");
+        std::ofstream(dir.path / "run.checkpoint", std::ios::binary) << bytes;
+    }
+    world.barrier();
+    other.batch_size = 4;
+    CHECK_THROWS_AS(descent::mpi::fit(world, net, sgd, d.x, d.y, other), descent::corrupt_checkpoint_error);
 }

@@ -20,12 +20,20 @@
 //
 // Communication per step: the all-reduce of P numbers (P = |θ|) and nothing else; per epoch, one
 // all-reduce of five numbers (the epoch's loss and accuracy, on the training and validation sets).
+//
+// Checkpoints (FitOptions::checkpoint) are fit's own (io/checkpoint.hpp): rank 0 writes them, and
+// on resuming rank 0 reads the file and sends it to every rank, so the file need not be visible
+// to the other hosts. The run they record is that of one process at the global batch N·B: a
+// checkpoint of mpi::fit can be resumed by fit at batch N·B, or by mpi::fit on another number of
+// ranks with the same N·B, and the other way round. Only rank 0's Checkpointing::path is used.
 #include <Eigen/Core>
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -33,11 +41,15 @@
 #include <string>
 #include <vector>
 
+#include "../detail/check_range.hpp"
+#include "../detail/file.hpp"
 #include "../detail/random.hpp"
 #include "../detail/validate.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
+#include "../io/checkpoint.hpp"
 #include "../optimizers/optimizer.hpp"
+#include "../training/divergence.hpp"
 #include "../training/early_stopping.hpp"
 #include "../training/fit.hpp"
 #include "../training/objective.hpp"
@@ -58,16 +70,13 @@ inline RankPart rank_part(Eigen::Index total, int rank, int ranks) {
 }
 
 // FNV-1a over the words that every rank of a run must agree on.
-inline std::uint64_t fingerprint(std::span<const std::uint64_t> words, std::span<const int> labels) {
+inline std::uint64_t fingerprint(std::span<const std::uint64_t> words) {
     std::uint64_t h = 0xcbf29ce484222325ull;
-    const auto mix = [&h](std::uint64_t word) {
+    for (const auto word : words)
         for (int byte = 0; byte < 8; ++byte) {
             h ^= (word >> (8 * byte)) & 0xff;
             h *= 0x100000001b3ull;
         }
-    };
-    for (const auto word : words) mix(word);
-    for (const int label : labels) mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(label)));
     return h;
 }
 
@@ -86,8 +95,8 @@ struct StepTimes {
 // An optimizer whose update rule can be applied to a gradient computed elsewhere, and whose
 // objective fit can compute: every optimizer deriving from FirstOrder (Sgd, Momentum, Adam).
 template <class O, class Net>
-concept AppliesGradient = requires(O& optimizer, Net& net) {
-    optimizer.apply_gradient(net);
+concept AppliesGradient = requires(O& optimizer, Net& net, const StepGuard& guard) {
+    optimizer.apply_gradient(net, guard);
     optimizer.regularizer();
     { optimizer.lambda() } -> std::convertible_to<double>;
 };
@@ -95,18 +104,22 @@ concept AppliesGradient = requires(O& optimizer, Net& net) {
 // Trains net with optimizer on (x, labels) over the ranks of comm, as described at the top.
 // Every rank calls it with the same training set, network shape, optimizer (in the same state)
 // and options; FitOptions::batch_size is the batch per rank, and the validation set, when
-// given, is evaluated in N parts, one per rank.
+// given, is evaluated in N parts, one per rank. Everything else in FitOptions means what it
+// means to fit: schedule, early stopping, max_gradient_norm (on the summed g), checkpoints.
 //
-// throws: on every rank alike, so that none is left waiting: the errors of fit (training/fit.hpp)
-//         for bad options or data, on the rank that found them, and distributed_error naming that
-//         rank and its message on the others; distributed_error when the ranks were given
-//         different data or options (caught by a fingerprint of the sizes, the labels and the
-//         options); the optimizer's errors from its update (divergence_error), which every
-//         rank meets at the same step since g and θ are the same everywhere.
-// ends the job (MPI_Abort, "rank R: <what>" on stderr) when a rank fails alone after training
-//         began: on_batch and on_epoch throwing, memory running out.
-// ensures: as fit: θ (the best epoch's with early stopping) is the same on every rank; the
-//          reports are the same on every rank, except for their seconds.
+// throws: on every rank alike, so that none is left waiting:
+//         - before any step, fit's errors for bad options or data and, when resuming, for the
+//           checkpoint: the rank that found one throws it, the others distributed_error("mpi::fit:
+//           rank R: <its message>"); distributed_error when the ranks were given different data or
+//           options (a fingerprint of the sizes, the options and the CRC-32 of the data differs);
+//         - during training: divergence_error naming the epoch and step, and argument_error for a
+//           schedule's α <= 0, which every rank meets at the same step since g, θ and α are the
+//           same everywhere; io_error on rank 0 when a checkpoint cannot be written, and
+//           distributed_error saying so on the others.
+// ends the job (MPI_Abort, "rank R: <what>" on stderr) when a rank fails alone during training,
+//         where the others cannot know: on_batch or on_epoch throwing, memory running out.
+// ensures: as fit: θ (the best epoch's with early stopping) is the same on every rank, bit for
+//          bit; the reports are the same on every rank, except for their seconds.
 // on_batch sees this rank's own running loss and accuracy (over its shards so far), to keep
 // the step free of communication; samples_done counts the samples of all ranks.
 template <class Net, class Opt>
@@ -116,14 +129,22 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
                              const FitOptions& options, StepTimes* times = nullptr) {
     using Matrix = typename Net::Matrix;
     using Scalar = typename Net::Scalar;
+    using Vector = typename Net::Vector;
     using Clock = std::chrono::steady_clock;
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    constexpr bool checkpointable = CheckpointableOptimizer<Opt> && descent::detail::SavableNetwork<Net>;
     const int ranks = comm.size();
     const int rank = comm.rank();
+    const bool writer = rank == 0;  // of the checkpoints
+
+    // What one process would run: fit at the global batch. Checkpoints record it.
+    FitOptions global = options;
+    global.batch_size = options.batch_size * ranks;
 
     // Checks: each rank its own; then they agree, before the first collective of training.
     const ValidationSet<Scalar>* validation = nullptr;
-    std::optional<BestEpoch<typename Net::Vector>> best;
+    std::optional<BestEpoch<Vector>> best;
+    std::uint32_t checksum = 0;
     std::uint64_t fingerprint = 0;
     {
         std::exception_ptr failure;
@@ -143,22 +164,34 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
             }
             if (options.early_stopping && !validation)
                 throw argument_error("mpi::fit: early stopping needs a validation set (FitOptions::validate_on)");
-            best.emplace(options.early_stopping);
+            best.emplace(options.early_stopping);  // throws for a bad patience or min_delta
             if constexpr (!AdjustableLearningRate<Opt>) {
                 if (options.schedule)
                     throw argument_error("mpi::fit: a schedule was given but the optimizer has no set_learning_rate()");
             }
+            descent::detail::require_non_negative(options.max_gradient_norm, "mpi::fit", "max_gradient_norm");
+            if (options.checkpoint) {
+                if (options.checkpoint->path.empty()) throw argument_error("mpi::fit: Checkpointing::path is empty");
+                descent::detail::require_at_least(options.checkpoint->every, 1, "mpi::fit", "Checkpointing::every");
+                if (!checkpointable)
+                    throw argument_error("mpi::fit: checkpoints need an optimizer with snapshot() and restore() "
+                                         "(every FirstOrder optimizer has them)");
+            }
+            checksum = descent::detail::data_checksum<Scalar>(x, labels, validation);
             const std::uint64_t words[] = {
                 static_cast<std::uint64_t>(x.rows()),
                 static_cast<std::uint64_t>(x.cols()),
+                checksum,
                 static_cast<std::uint64_t>(net.parameters().size()),
                 static_cast<std::uint64_t>(options.epochs),
                 static_cast<std::uint64_t>(options.batch_size),
                 options.seed,
-                static_cast<std::uint64_t>(validation ? validation->cols : -1),
+                std::bit_cast<std::uint64_t>(options.max_gradient_norm),
                 static_cast<std::uint64_t>(options.early_stopping ? options.early_stopping->patience : -1),
-                static_cast<std::uint64_t>(options.schedule ? 1 : 0)};
-            fingerprint = descent::detail::fingerprint(words, labels);
+                static_cast<std::uint64_t>(options.schedule ? 1 : 0),
+                static_cast<std::uint64_t>(options.checkpoint ? options.checkpoint->every : -1),
+                static_cast<std::uint64_t>(options.checkpoint && options.checkpoint->resume ? 1 : 0)};
+            fingerprint = descent::detail::fingerprint(words);
         } catch (...) {
             failure = std::current_exception();
         }
@@ -166,31 +199,117 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
     }
     if (comm.min(fingerprint) != comm.max(fingerprint))
         throw distributed_error(
-            "mpi::fit: the ranks were given different training sets or options (their sizes, labels, epochs, "
-            "batch size, seed, validation set, early stopping or schedule differ); every rank must pass the same");
+            "mpi::fit: the ranks were given different training sets or options (the data's size or CRC-32, "
+            "the network's size, epochs, batch size, seed, clipping, early stopping, schedule or checkpoints "
+            "differ); every rank must pass the same");
+
+    const Eigen::Index n = x.cols();
+    const Eigen::Index global_batch = std::min(global.batch_size, n);
+    const Eigen::Index batches = (n + global_batch - 1) / global_batch;
+    const Eigen::Index largest_part = (global_batch + ranks - 1) / ranks;
+    const Eigen::Index evaluation_chunk = std::max<Eigen::Index>(largest_part, 256);
+    const StepGuard guard{options.max_gradient_norm};
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), Eigen::Index{0});
+    Engine engine(options.seed);
+    std::vector<EpochReport> reports;
+    std::int64_t t = 0;  // updates so far, for the schedule
+    int done = 0;        // epochs completed
+    bool finished = false;
 
     // Rank 0's θ for everyone: ranks that initialised from different seeds start alike.
     auto theta = net.parameters();
     comm.broadcast(std::span(theta.data(), static_cast<std::size_t>(theta.size())));
 
-    const Eigen::Index n = x.cols();
-    const Eigen::Index global_batch = std::min(options.batch_size * ranks, n);
-    const Eigen::Index largest_part = (global_batch + ranks - 1) / ranks;
-    const Eigen::Index evaluation_chunk = std::max<Eigen::Index>(largest_part, 256);
-    std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-    std::iota(order.begin(), order.end(), Eigen::Index{0});
+    if constexpr (checkpointable) {
+        if (options.checkpoint && options.checkpoint->resume) {
+            // Rank 0 reads the file (if there is one) and sends its bytes; every rank decodes them.
+            const auto& path = options.checkpoint->path;
+            const std::string name = path.string();
+            std::string bytes;
+            std::int64_t size = -1;  // no checkpoint yet: a fresh run
+            std::exception_ptr failure;
+            if (writer) {
+                try {
+                    std::error_code missing;
+                    if (std::filesystem::exists(path, missing)) {
+                        bytes = descent::detail::read_file(path);
+                        size = static_cast<std::int64_t>(bytes.size());
+                    }
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+            }
+            agree(comm, failure, "mpi::fit");
+            comm.broadcast(std::span(&size, 1));
+            if (size >= 0) {
+                bytes.resize(static_cast<std::size_t>(size));
+                comm.broadcast(std::span(bytes.data(), bytes.size()));
+                try {
+                    const Checkpoint saved = decode_checkpoint(bytes, name);
+                    const TrainingProgress& p = saved.progress;
+                    if (auto reason = descent::detail::run_mismatch(p, global, n, checksum); !reason.empty())
+                        throw checkpoint_mismatch_error(
+                            name + ": " + reason + " (mpi::fit's run is one of batch_size = ranks x batch_size = " +
+                            std::to_string(ranks) + " x " + std::to_string(options.batch_size) + ")");
+                    // What fit checks of its own checkpoints, so that a hand-made one cannot derail the loop.
+                    const auto corrupt = [&](const std::string& what) {
+                        return corrupt_checkpoint_error(name + ": corrupt checkpoint for fit: " + what);
+                    };
+                    if (p.epoch > 0 && static_cast<Eigen::Index>(p.order.size()) != n)
+                        throw corrupt("no sample order after " + std::to_string(p.epoch) + " epochs");
+                    if (static_cast<int>(p.reports.size()) != p.epoch)
+                        throw corrupt(std::to_string(p.reports.size()) + " epoch reports for " +
+                                      std::to_string(p.epoch) + " epochs");
+                    if (p.updates != static_cast<std::int64_t>(p.epoch) * batches)
+                        throw corrupt(std::to_string(p.updates) + " updates in " + std::to_string(p.epoch) +
+                                      " epochs of " + std::to_string(batches) + " batches");
+                    if (options.early_stopping && p.best_epoch > 0 && p.best_parameters.size() == 0)
+                        throw corrupt("early stopping's best epoch " + std::to_string(p.best_epoch) +
+                                      " without its parameters");
+                    if (p.finished && !options.early_stopping)
+                        throw corrupt("the run is marked finished by early stopping, which is off");
+                    // Everything that allocates, before net and optimizer change.
+                    BestEpoch<Vector> resumed(options.early_stopping);
+                    if (p.best_epoch > 0) {
+                        if (options.early_stopping)
+                            resumed.record(p.best_epoch, p.best_loss, p.best_parameters.template cast<Scalar>());
+                        else
+                            resumed.record(p.best_epoch, p.best_loss, Vector());
+                    }
+                    std::vector<Eigen::Index> resumed_order = p.epoch > 0 ? p.order : order;
+                    std::vector<EpochReport> resumed_reports = p.reports;
+                    restore_checkpoint(saved, net, optimizer, name);
+                    best = std::move(resumed);
+                    order.swap(resumed_order);
+                    reports.swap(resumed_reports);
+                    engine = p.engine;
+                    t = p.updates;
+                    done = p.epoch;
+                    finished = p.finished;
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                // The same bytes on every rank: they fail alike, but agree all the same.
+                agree(comm, failure, "mpi::fit");
+            }
+        }
+        if (options.checkpoint && writer) remove_stale_checkpoint_files(options.checkpoint->path);
+    }
+    if (finished || done >= options.epochs) {
+        best->restore(net.parameters());
+        return reports;
+    }
+
     descent::detail::Workspace<Scalar> xb_storage;
     xb_storage.shape(x.rows(), largest_part);
     std::vector<int> yb(static_cast<std::size_t>(largest_part));
-    Engine engine(options.seed);
     StepTimes local_times;
     const auto seconds_since = [](Clock::time_point start) {
         return std::chrono::duration<double>(Clock::now() - start).count();
     };
 
-    std::vector<EpochReport> reports;
-    std::int64_t t = 0;  // updates so far, for the schedule
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    for (int epoch = done + 1; epoch <= options.epochs; ++epoch) {
         const auto start = Clock::now();
         descent::detail::shuffle(std::span(order), engine);
         // Σ over steps of (B_r/B_g)(l_r + λΩ): summed over the ranks, the epoch's Σ of l + λΩ.
@@ -203,8 +322,21 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
         for (Eigen::Index first = 0; first < n; first += global_batch) {
             const Eigen::Index count = std::min(global_batch, n - first);
             const auto part = descent::detail::rank_part(count, rank, ranks);
+            const auto where = [&] {
+                return "mpi::fit: epoch " + std::to_string(epoch) + ", batch " +
+                       std::to_string(first / global_batch + 1) + " of " + std::to_string(batches) + " (update " +
+                       std::to_string(t + 1) + ")";
+            };
             if constexpr (AdjustableLearningRate<Opt>) {
-                if (options.schedule) optimizer.set_learning_rate(options.schedule(epoch - 1, t));
+                if (options.schedule) {
+                    const double alpha = options.schedule(epoch - 1, t);
+                    try {
+                        optimizer.set_learning_rate(alpha);
+                    } catch (const argument_error& e) {
+                        throw argument_error(where() + ": the schedule gave α = " + descent::detail::number(alpha) +
+                                             ": " + e.what());
+                    }
+                }
             }
             auto step_start = Clock::now();
             abort_on_failure(comm, [&] {
@@ -241,7 +373,13 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
             comm.sum(std::span(g.data(), static_cast<std::size_t>(g.size())));
             local_times.all_reduce_seconds += seconds_since(step_start);
             step_start = Clock::now();
-            optimizer.apply_gradient(net);  // the same g and θ on every rank: it throws on all or none
+            // The same g and θ on every rank: the guard refuses on all of them or on none.
+            try {
+                optimizer.apply_gradient(net, guard);
+            } catch (const divergence_error& e) {
+                throw divergence_error(where() + ": training diverged: " + e.what() +
+                                       ": the network keeps the parameters of the last finite step");
+            }
             local_times.update_seconds += seconds_since(step_start);
             ++local_times.steps;
             ++t;
@@ -257,8 +395,8 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
             }
         }
 
-        // The epoch's figures, and the validation set's in N parts, summed over the ranks at once.
-        // The fifth counts the ranks that could not count: then the accuracy is NaN everywhere.
+        // The epoch's figures, and the validation set's in N parts, summed over the ranks at
+        // once. The fifth counts the ranks that could not count: then the accuracy is NaN.
         double sums[5] = {weighted_objective, static_cast<double>(counted ? correct : 0), 0, 0, counted ? 0.0 : 1.0};
         if (validation) {
             abort_on_failure(comm, [&] {
@@ -273,10 +411,9 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
             });
         }
         comm.sum(std::span<double>(sums));
-        const bool all_counted = sums[4] == 0;
 
         EpochReport report{epoch, sums[0] / static_cast<double>(steps), 0.0};
-        if (all_counted) report.train_accuracy = sums[1] / static_cast<double>(n);
+        if (sums[4] == 0) report.train_accuracy = sums[1] / static_cast<double>(n);
         if constexpr (AdjustableLearningRate<Opt>) report.learning_rate = optimizer.learning_rate();
         bool stop = false;
         if (validation) {
@@ -288,6 +425,38 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
         }
         report.seconds = seconds_since(start);
         reports.push_back(report);
+        if constexpr (checkpointable) {
+            const auto& c = options.checkpoint;
+            if (c && (epoch % c->every == 0 || epoch == options.epochs || stop)) {
+                // Rank 0 writes what fit at the global batch would; the others learn whether it could.
+                std::exception_ptr failure;
+                if (writer) {
+                    try {
+                        TrainingProgress progress;
+                        progress.epoch = epoch;
+                        progress.updates = t;
+                        progress.finished = stop;
+                        progress.engine = engine;
+                        progress.order = order;
+                        progress.reports = reports;
+                        progress.seed = options.seed;
+                        progress.samples = n;
+                        progress.batch_size = global.batch_size;
+                        progress.data_checksum = checksum;
+                        progress.max_gradient_norm = options.max_gradient_norm;
+                        progress.early_stopping = options.early_stopping;
+                        progress.best_loss = best->loss();
+                        progress.best_epoch = best->epoch();
+                        if (options.early_stopping && best->epoch() > 0)
+                            progress.best_parameters = best->parameters().template cast<double>();
+                        save_checkpoint(c->path, net, optimizer, progress);
+                    } catch (...) {
+                        failure = std::current_exception();
+                    }
+                }
+                agree(comm, failure, "mpi::fit");
+            }
+        }
         if (options.on_epoch) abort_on_failure(comm, [&] { options.on_epoch(reports.back()); });
         if (stop) break;
     }
