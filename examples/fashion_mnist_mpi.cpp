@@ -43,6 +43,7 @@ struct Options {
     std::uint64_t seed = 1;
     int threads = 1;  // per rank
     std::string save;
+    std::string checkpoint;
     bool quiet = false;
 };
 
@@ -61,6 +62,8 @@ and prints test_accuracy=0.XXXX, then the time per step and the all-reduce's sha
   --seed S          weights, split and shuffling (default 1)
   --threads T       threads per rank for the matrix products (default 1)
   --save FILE       rank 0 saves the trained model
+  --checkpoint FILE rank 0 writes a checkpoint after every epoch; run again, the training
+                    goes on from it (only rank 0 reads it: other hosts need no copy)
   --quiet           no progress line
   --help            this text
 )";
@@ -97,6 +100,7 @@ std::optional<Options> parse(int argc, char** argv) {
         else if (flag == "--seed") o.seed = number<std::uint64_t>(flag, value);
         else if (flag == "--threads") o.threads = number<int>(flag, value);
         else if (flag == "--save") o.save = value;
+        else if (flag == "--checkpoint") o.checkpoint = value;
         else throw argument_error("unknown option " + std::string(flag) + " (see --help)");
     }
     return o;
@@ -135,6 +139,8 @@ int run(const mpi::Communicator& world, const Options& o) {
     // The progress line reads rank 0's own running loss; the epoch lines hold every rank's.
     Progress progress(stderr, lead && !o.quiet ? Progress::Mode::automatic : Progress::Mode::never);
     progress.attach(options);
+    // A killed job, run again with the same flags, goes on from the last epoch it finished.
+    if (!o.checkpoint.empty()) options.checkpoint = Checkpointing{o.checkpoint, 1, true};
 
     Momentum optimizer(o.learning_rate, o.lambda, L2{}, o.momentum);
     mpi::StepTimes times;
@@ -156,8 +162,9 @@ int run(const mpi::Communicator& world, const Options& o) {
         std::printf("saved %s\n", o.save.c_str());
     }
     std::printf("test_accuracy=%.4f\n", net.accuracy(test.x, test.y));
+    // The steps of this run (not those before a checkpoint it resumed from), whole epochs.
     const auto steps = static_cast<double>(times.steps);
-    const double samples = static_cast<double>(reports.size()) * static_cast<double>(train.size());
+    const double samples = steps / static_cast<double>(steps_per_epoch) * static_cast<double>(train.size());
     std::printf(
         "steps=%lld  per step: compute %.2f ms, all-reduce %.2f ms (slowest rank %.2f ms), update %.2f ms; "
         "%.0f samples/s in the steps\n",
