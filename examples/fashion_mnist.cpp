@@ -1,6 +1,8 @@
 // Fashion-MNIST end to end: load the data, hold out a validation set, choose the
 // learning rate α by validation accuracy, train with early stopping, report the
-// test accuracy, save the model; or, with --load, evaluate a saved model.
+// test accuracy, save the model; or, with --load, evaluate a saved model. With
+// --checkpoint DIR the final training saves a checkpoint after every epoch, and
+// --resume goes on from it after a crash or a kill, as if it had never stopped.
 //
 //   fashion_mnist [--hidden 512,256] [--activation relu] [--epochs 30] ...   (--help lists all)
 //
@@ -10,6 +12,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -40,6 +43,8 @@ struct Options {
     std::string load;
     std::string log;   // learning curves as CSV
     std::string plot;  // and as a PNG, through gnuplot
+    std::string checkpoint;  // a directory
+    bool resume = false;
     bool quiet = false;
 };
 
@@ -63,6 +68,9 @@ Trains a multilayer perceptron on Fashion-MNIST and prints test_accuracy=0.XXXX 
   --load FILE         evaluate a saved model on the test set, without training
   --log FILE          write the learning curves as CSV
   --plot FILE         and plot them as a PNG with gnuplot (needs --log)
+  --checkpoint DIR    save a checkpoint of the final training in DIR after every epoch
+  --resume            go on from DIR's checkpoint, if there is one (needs --checkpoint; give the
+                      same options, and one --lr to skip the search)
   --quiet             no progress line
   --help              this text
 )";
@@ -94,6 +102,10 @@ std::optional<Options> parse(int argc, char** argv) {
             o.quiet = true;
             continue;
         }
+        if (flag == "--resume") {
+            o.resume = true;
+            continue;
+        }
         if (i + 1 >= argc) throw argument_error(std::string(flag) + ": needs a value (see --help)");
         const std::string_view value = argv[++i];
         if (flag == "--data") o.data = value;
@@ -114,11 +126,13 @@ std::optional<Options> parse(int argc, char** argv) {
         else if (flag == "--load") o.load = value;
         else if (flag == "--log") o.log = value;
         else if (flag == "--plot") o.plot = value;
+        else if (flag == "--checkpoint") o.checkpoint = value;
         else throw argument_error("unknown option " + std::string(flag) + " (see --help)");
     }
     if (o.hidden.empty() || o.hidden.size() > 2)
         throw argument_error("--hidden: one or two sizes, got " + std::to_string(o.hidden.size()));
     if (!o.plot.empty() && o.log.empty()) throw argument_error("--plot needs --log FILE for the curves");
+    if (o.resume && o.checkpoint.empty()) throw argument_error("--resume needs --checkpoint DIR");
     return o;
 }
 
@@ -160,6 +174,18 @@ std::vector<EpochReport> train(Net& net, const Options& o, double alpha, const D
     progress.attach(options);
     std::optional<CsvLogger> curve;
     if (show && !o.log.empty()) curve.emplace(o.log).attach(options);
+    // The final training only: the search's short trials are cheaper to redo than to save.
+    // The checkpoint is written atomically (a kill leaves the previous one whole) and holds
+    // everything the run needs to go on bit for bit: θ, the velocity, t, the shuffling
+    // engine, early stopping's best epoch.
+    if (show && !o.checkpoint.empty()) {
+        std::filesystem::create_directories(o.checkpoint);
+        const auto path = std::filesystem::path(o.checkpoint) / "fashion_mnist.checkpoint";
+        options.checkpoint = Checkpointing{path, 1, o.resume};
+        if (o.resume && std::filesystem::exists(path))
+            std::printf("resuming from %s after epoch %d\n", path.string().c_str(),
+                        read_checkpoint(path).progress.epoch);
+    }
     if (o.momentum > 0) {
         Momentum optimizer(alpha, o.lambda, L2{}, o.momentum);
         return fit(net, optimizer, d.train.x, d.train.y, options);
