@@ -1,49 +1,38 @@
 #pragma once
 // How many cores descent's matrix products may use.
 //
-// Threads come from OpenMP, and only when descent is built with it (the CMake
-// option DESCENT_OPENMP, on by default when the compiler has OpenMP). Without
-// OpenMP everything runs on the calling thread and set_threads() only checks
-// its argument.
+// Threads come from descent's own pool (detail/thread_pool.hpp): threads() - 1
+// workers started at the first product worth splitting, the calling thread
+// being the last. A product is split only when each part is worth a fork and a
+// join, never from inside a split product (no threads times threads), and a
+// second thread of the program that calls descent while the pool is in use
+// runs its products alone rather than wait.
 //
-// One count governs both descent's own parallel products and Eigen's
-// (Eigen::setNbThreads), so that the two never add up to more threads than
-// asked for. A product is split only when each part is worth a fork and a
-// join, and never from inside a parallel region that is already running: a
-// user's own `#pragma omp parallel` around descent gets one thread per call,
-// not threads times threads.
+// The same count is given to Eigen (Eigen::setNbThreads), whose own products
+// use threads only in a program built with OpenMP.
 #include <Eigen/Core>
 #include <string>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
+#include "detail/thread_pool.hpp"
 #include "error.hpp"
 
 namespace descent {
 
 // requires: count >= 1; throws argument_error otherwise.
-// ensures: threads() == count when descent has OpenMP, 1 without it.
-// Not for concurrent use with running products: call it between training steps.
+// ensures: threads() == count; the pool has count - 1 workers from its next use
+// (at once when it is idle: threads it no longer needs are joined here).
+// Call it between training steps, not while another thread runs products.
 inline void set_threads(int count) {
     if (count < 1)
         throw argument_error("set_threads: the thread count must be at least 1, got " +
                              std::to_string(count));
+    detail::thread_count_setting().store(count, std::memory_order_relaxed);
     Eigen::setNbThreads(count);
-#ifdef _OPENMP
-    omp_set_num_threads(count);
-#endif
+    if (detail::ThreadPool* pool = detail::global_pool()) pool->resize(count - 1);
 }
 
-// The most threads one product may use: set_threads()'s count, or OpenMP's
-// default (OMP_NUM_THREADS, else one per core) when it was never called.
-inline int threads() {
-#ifdef _OPENMP
-    return Eigen::nbThreads();
-#else
-    return 1;
-#endif
-}
+// The most threads one product may use: set_threads()'s count or, when it was
+// never called, OMP_NUM_THREADS when set, else the cores this process may use.
+inline int threads() { return detail::thread_count(); }
 
 }  // namespace descent
