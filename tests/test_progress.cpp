@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 #include <descent/activations/identity.hpp>
+#include <descent/error.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
@@ -145,6 +146,14 @@ TEST_CASE("Progress rewrites one line per epoch and ends it with the validation 
     char val_acc[32];
     std::snprintf(val_acc, sizeof val_acc, "val_acc %.4f", reports[0].validation_accuracy);
     CHECK_THAT(split(lines[1], '\r')[1], Contains(val_acc));
+}
+
+TEST_CASE("Progress refuses a null stream and a negative refresh interval", "[progress]") {
+    CHECK_THROWS_WITH(Progress(nullptr, Progress::Mode::always), Contains("Progress: the stream is null"));
+    CHECK_THROWS_WITH(Progress(stderr, Progress::Mode::never, -1),
+                      Contains("Progress: refresh_seconds must be at least 0, got -1"));
+    CHECK_THROWS_AS(Progress(stderr, Progress::Mode::never, std::nan("")), descent::argument_error);
+    CHECK_NOTHROW(Progress(stderr, Progress::Mode::never, 0));
 }
 
 TEST_CASE("Progress writes times left as m:ss or h:mm:ss", "[progress]") {

@@ -16,6 +16,7 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/threads.hpp>
+#include <descent/training/early_stopping.hpp>
 #include <descent/training/divergence.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/schedule.hpp>
@@ -498,6 +499,14 @@ TEST_CASE("strong guarantee: Standardizer::fit", "[strong_guarantee]") {
     CHECK(same_bits(standardize.scale(), scale));
 }
 
+TEST_CASE("strong guarantee: Standardizer::fold_into", "[strong_guarantee]") {
+    Setup s;
+    descent::Standardizer<float> standardize;
+    refuses<descent::argument_error>(s.net, [&] { standardize.fold_into(s.net); });  // not fitted
+    standardize.fit(descent::test::pseudo_random<float>(3, 10, 2));
+    refuses<descent::shape_error>(s.net, [&] { standardize.fold_into(s.net); });  // 3 features, 2 inputs
+}
+
 TEST_CASE("strong guarantee: Dataset::subset and split", "[strong_guarantee]") {
     descent::Dataset<float> data{descent::test::pseudo_random<float>(2, 6, 1), {0, 1, 2, 0, 1, 2}};
     const descent::Dataset<float> original = data;
@@ -519,6 +528,13 @@ TEST_CASE("strong guarantee: Dataset::subset and split", "[strong_guarantee]") {
 TEST_CASE("strong guarantee: check_gradients", "[strong_guarantee]") {
     Setup s;
     refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int> y) { descent::check_gradients(s.net, x, y); });
+}
+
+TEST_CASE("strong guarantee: BestEpoch::restore", "[strong_guarantee]") {
+    Setup s;
+    descent::BestEpoch<Net::Vector> best(descent::EarlyStopping{2, 0});
+    best.record(1, 0.5, Eigen::VectorXf::Zero(4));  // θ of another network
+    refuses<descent::shape_error>(s.net, [&] { best.restore(s.net.parameters()); });
 }
 
 TEST_CASE("strong guarantee: clip_gradient", "[strong_guarantee]") {

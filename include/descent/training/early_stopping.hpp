@@ -5,8 +5,10 @@
 // improved for `patience` epochs, and θ goes back to the best epoch's.
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "../detail/check_range.hpp"
+#include "../error.hpp"
 
 namespace descent {
 
@@ -53,9 +55,13 @@ public:
 
     // θ ← θ at the best epoch, when early stopping kept it; otherwise leaves θ alone.
     // returns: whether θ was restored.
+    // throws: shape_error when θ is not of the recorded θ's size (θ is unchanged then).
     template <class Theta>
     bool restore(Theta&& theta) const {
         if (!rule_ || epoch_ == 0) return false;
+        if (theta.size() != theta_.size())
+            throw shape_error("BestEpoch::restore: θ has " + std::to_string(theta.size()) +
+                              " parameters, the best epoch's had " + std::to_string(theta_.size()));
         theta = theta_;
         return true;
     }

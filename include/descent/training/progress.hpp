@@ -70,10 +70,15 @@ public:
     };
 
     // requires: stream open for writing, refresh_seconds >= 0.
+    // throws: argument_error for a null stream or a negative or NaN refresh_seconds.
     explicit Progress(std::FILE* stream = stderr, Mode mode = Mode::automatic, double refresh_seconds = 0.2)
         : stream_(stream),
-          active_(mode == Mode::always || (mode == Mode::automatic && detail::is_terminal(stream))),
-          refresh_(refresh_seconds) {}
+          active_(mode == Mode::always || (mode == Mode::automatic && stream && detail::is_terminal(stream))),
+          refresh_(refresh_seconds) {
+        if (!stream) throw argument_error("Progress: the stream is null");
+        if (!(refresh_seconds >= 0))
+            throw argument_error("Progress: refresh_seconds must be at least 0, got " + detail::number(refresh_seconds));
+    }
 
     // Whether anything will be printed.
     bool active() const { return active_; }
