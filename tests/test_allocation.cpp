@@ -5,7 +5,7 @@
 //
 // The counter replaces the C allocation functions of the whole process, as
 // glibc allows, forwarding to glibc's own (__libc_malloc and friends). It counts
-// on every thread, so that the OpenMP workers of a parallel product are seen too.
+// on every thread, so that the pool's workers of a parallel product are seen too.
 #include <atomic>
 #include <cerrno>
 #include <cstddef>

@@ -1,9 +1,10 @@
 // detail::Products: the same numbers as Eigen's own products for every shape the
 // layers use (and the awkward ones: a single row or column, a depth of 1, sizes
 // that do not fall on the kernel's blocks), transposed operands, C = αAB and
-// C += αAB, on one thread and on two; and the choice of thread counts.
+// C += αAB, on one to four threads; and the choice of thread counts.
 #include <descent/detail/gemm.hpp>
 #include <descent/threads.hpp>
+#include <array>
 #include <initializer_list>
 
 #include "support.hpp"
@@ -25,7 +26,7 @@ double relative_error(const Matrix<T>& got, const Matrix<T>& expected) {
 TEMPLATE_TEST_CASE("Products match Eigen's products, transposed or not, set or accumulated", "[gemm]", float,
                    double) {
     using T = TestType;
-    const int threads = GENERATE(1, 2);
+    const int threads = GENERATE(1, 2, 3, 4);
     CAPTURE(threads);
     const int saved = descent::threads();
     descent::set_threads(threads);
@@ -77,19 +78,17 @@ TEST_CASE("threads_for uses one thread for small work and never more than asked"
     descent::set_threads(2);
     CHECK(threads_for(10.0 * 256 * 32, min_work_per_thread, 1000) == 1);  // the output layer at batch 32
     CHECK(threads_for(1e3 * min_work_per_thread, min_work_per_thread, 1) == 1);  // one part only
-#ifdef _OPENMP
     CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 2);  // layer 1 at batch 128
     descent::set_threads(8);
     CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 8);
     CHECK(threads_for(3 * min_work_per_thread, min_work_per_thread, 10) == 3);
-    int inside = 0;
-#pragma omp parallel num_threads(2)
-    {
-#pragma omp single
-        inside = threads_for(1e9, min_work_per_thread, 100);  // already in a parallel region
-    }
-    CHECK(inside == 1);
-#endif
+    std::array<int, 2> inside{0, 0};
+    descent::set_threads(2);
+    descent::detail::run_on_threads(2, [&](int i, int) {  // already in a split product
+        inside[static_cast<std::size_t>(i)] = threads_for(1e9, min_work_per_thread, 100);
+    });
+    CHECK(inside[0] == 1);
+    CHECK(inside[1] == 1);
     descent::set_threads(saved);
 }
 

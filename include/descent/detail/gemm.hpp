@@ -14,8 +14,8 @@
 //    cannot set for its users, and that moves megabytes onto threads' stacks.)
 //
 // 2. Threads that pay for themselves. A product is cut into one slab of rows
-//    (or columns) per thread, each run by Eigen's single-threaded kernel, only
-//    when every slab holds enough work to pay for a fork and a join
+//    (or columns) per thread of descent's pool (thread_pool.hpp), each run by
+//    Eigen's single-threaded kernel, only when every slab holds enough work to pay for a fork and a join
 //    (min_work_per_thread); the 10-wide output layer and other small products
 //    stay on the calling thread. Matrix-vector products (batch 1), which
 //    Eigen never runs in parallel, are cut the same way.
@@ -24,7 +24,8 @@
 // (general_matrix_matrix_product, level3_blocking), whose interface is that of
 // Eigen 3.4. With another Eigen, or with EIGEN_USE_BLAS, or with
 // DESCENT_PLAIN_EIGEN_PRODUCTS defined, matrix-matrix products are Eigen's
-// public expressions instead, on Eigen's own threads, and may allocate.
+// public expressions instead, on Eigen's own threads (when the program is
+// built with OpenMP), and may allocate.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
@@ -32,9 +33,7 @@
 #include <utility>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "thread_pool.hpp"
 
 #if EIGEN_VERSION_AT_LEAST(3, 4, 0) && !EIGEN_VERSION_AT_LEAST(3, 4, 90) && !defined(EIGEN_USE_BLAS) && \
     !defined(DESCENT_PLAIN_EIGEN_PRODUCTS)
@@ -47,27 +46,20 @@ namespace descent::detail {
 
 // A slab must hold at least this many multiply-adds for a product to be cut
 // into one slab per thread: about 2.5 µs of one core's GEMM at 100 GFLOP/s,
-// against an estimated 1 µs for an OpenMP fork and join whose workers are
-// still spinning (to be tuned on a quiet machine: see bench/README.md).
+// against a few µs for a fork and join of the pool whose workers are still
+// spinning (to be tuned on a quiet machine: see bench/README.md).
 inline constexpr double min_work_per_thread = 131072;
 // A matrix-vector product moves one byte per flop and runs from memory, so a
 // slab pays for a fork with less arithmetic.
 inline constexpr double min_gemv_work_per_thread = 32768;
 
 // How many threads a product of `work` multiply-adds may use, cut into `parts`
-// at most: 1 inside an already running parallel region (no threads times threads).
+// at most: 1 inside a task of the pool already (no threads times threads).
 inline int threads_for(double work, double min_work, Eigen::Index parts) {
-#ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
-    const int most = Eigen::nbThreads();
+    if (in_pool_task()) return 1;
     const auto by_work = static_cast<Eigen::Index>(work / min_work);
-    return static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>({most, by_work, parts})));
-#else
-    (void)work;
-    (void)min_work;
-    (void)parts;
-    return 1;
-#endif
+    return static_cast<int>(
+        std::max<Eigen::Index>(1, std::min<Eigen::Index>({Eigen::Index(thread_count()), by_work, parts})));
 }
 
 // [begin, end) of slab `i` of `count` over `size` items, in multiples of `grain`
@@ -77,20 +69,6 @@ inline std::pair<Eigen::Index, Eigen::Index> slab(Eigen::Index size, int count, 
     const Eigen::Index begin = std::min(size, step * i);
     const Eigen::Index end = i + 1 == count ? size : std::min(size, step * (i + 1));
     return {begin, end};
-}
-
-// Runs body(i, count) on `count` threads (i in [0, count)), or on the caller when count is 1.
-template <class Body>
-void run_on_threads(int count, const Body& body) {
-#ifdef _OPENMP
-    if (count > 1) {
-#pragma omp parallel num_threads(count)
-        body(omp_get_thread_num(), omp_get_num_threads());
-        return;
-    }
-#endif
-    (void)count;
-    body(0, 1);
 }
 
 template <class Scalar>
@@ -222,7 +200,7 @@ private:
         const int count =
             threads_for(double(m) * double(n) * double(k), min_work_per_thread, (by_rows ? m : n) / grain);
         // Block sizes for the widest slab (the last: it takes the rest), computed once here,
-        // outside any parallel region. A slab of another width (OpenMP may give fewer threads)
+        // outside any parallel region. A slab of another width (the pool may give fewer threads)
         // is still right with them: the kernel steps through a slab by blocks of mc x kc and kc x nc.
         const Index side = by_rows ? m : n;
         const Index widest = side - slab(side, count, count - 1, grain).first;
