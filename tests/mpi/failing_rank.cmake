@@ -3,7 +3,7 @@
 #   cmake -DMPIEXEC="mpiexec;-n;2;..." -DPROGRAM=... -DCASE=guard|fit_hook|none -P failing_rank.cmake
 string(TIMESTAMP start "%s")
 execute_process(COMMAND ${MPIEXEC} ${PROGRAM} ${CASE}
-  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
+  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
 string(TIMESTAMP end "%s")
 math(EXPR elapsed "${end} - ${start}")
 message(STATUS "exit ${result} after ${elapsed} s\n${out}${err}")
