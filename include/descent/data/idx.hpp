@@ -89,17 +89,18 @@ inline std::vector<std::uint64_t> read_idx_header(GzipReader& in, std::uint32_t 
 //         announced (`what` says what the header announced).
 inline std::vector<std::uint8_t> read_idx_payload(GzipReader& in, std::uint64_t size,
                                                   const std::string& what) {
-    // Sized from what the file can hold, never from the header's word alone,
-    // and grown as the bytes arrive: a header that claims terabytes costs only
-    // what the file really holds before the shortfall is found.
+    // Sized from what the file likely holds, never from the header's word
+    // alone, and doubled as the bytes arrive: a header that claims terabytes
+    // costs at most twice what the file really holds (or the first guess)
+    // before the shortfall is found.
     std::vector<std::uint8_t> data;
-    const std::uint64_t bound = in.content_bound();
-    data.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(size, bound > 0 ? bound : 1u << 20)));
+    const std::uint64_t hint = in.size_hint();
+    const std::uint64_t first = std::min<std::uint64_t>(size, hint > 0 ? hint : 1u << 20);
+    data.reserve(static_cast<std::size_t>(first));
     advise_huge_pages(data.data(), data.capacity());
     std::uint64_t have = 0;
     while (have < size) {
-        const std::uint64_t want =
-            std::min<std::uint64_t>(size - have, std::max<std::uint64_t>(have, 1u << 20));
+        const std::uint64_t want = std::min<std::uint64_t>(size - have, std::max<std::uint64_t>(have, first));
         data.resize(static_cast<std::size_t>(have + want));
         const std::size_t got = in.read(data.data() + have, static_cast<std::size_t>(want));
         have += got;

@@ -1,0 +1,151 @@
+// What the fuzzers of tests/fuzz/ found, kept as tests of the normal suite:
+// each input that ever broke a reader, embedded as bytes and read through the
+// public API, with the error it must give now.
+//
+// The readers also promise that no size claimed in a header is allocated on
+// the header's word: a header that lies costs at most a few times what the
+// file really holds. This file counts the largest single block taken through
+// operator new (which std::vector and std::string use) to hold them to it.
+#include <zlib.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <descent/data/csv.hpp>
+#include <descent/data/idx.hpp>
+#include <descent/io/model_file.hpp>
+#include <new>
+#include <string>
+
+#include "file_support.hpp"
+#include "support.hpp"
+
+using Catch::Matchers::Contains;
+using descent::test::message_of;
+using descent::test::TempDir;
+
+// The largest block operator new has handed out since a LargestBlock was made.
+// Every form of operator new and delete that is not aligned is replaced, so
+// that each block is freed by the allocator that made it (AddressSanitizer
+// checks that too).
+namespace {
+std::atomic<std::size_t> largest_block{0};
+
+void* counted_new(std::size_t size) {
+    std::size_t seen = largest_block.load(std::memory_order_relaxed);
+    while (size > seen && !largest_block.compare_exchange_weak(seen, size, std::memory_order_relaxed)) {
+    }
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+
+struct LargestBlock {
+    LargestBlock() { largest_block.store(0); }
+    std::size_t bytes() const { return largest_block.load(); }
+};
+}  // namespace
+
+void* operator new(std::size_t size) {
+    return counted_new(size);
+}
+void* operator new[](std::size_t size) {
+    return counted_new(size);
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    try {
+        return counted_new(size);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+    try {
+        return counted_new(size);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+
+namespace {
+
+void put32(std::string& out, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+std::string idx_header(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes) {
+    std::string out;
+    put32(out, magic);
+    for (auto s : sizes) put32(out, s);
+    return out;
+}
+
+// n bytes that deflate cannot shrink (a linear congruential sequence's high bytes).
+std::string incompressible(std::size_t n) {
+    std::string out(n, '\0');
+    std::uint32_t state = 12345;
+    for (auto& c : out) {
+        state = state * 1664525u + 1013904223u;
+        c = static_cast<char>(state >> 24);
+    }
+    return out;
+}
+
+std::filesystem::path write_gz(const TempDir& dir, const std::string& name, const std::string& bytes) {
+    const auto file = dir / name;
+    gzFile gz = gzopen(file.string().c_str(), "wb");
+    REQUIRE(gz != nullptr);
+    REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
+    REQUIRE(gzclose(gz) == Z_OK);
+    return file;
+}
+
+}  // namespace
+
+TEST_CASE("the block counter sees std::vector's allocations", "[fuzz_regressions]") {
+    const LargestBlock largest;
+    std::vector<char> block(300000);
+    CHECK(largest.bytes() >= block.size());
+}
+
+// Before: a plain file of 108 bytes whose header claimed 4294967295 labels made
+// the reader take 1 MiB, its first chunk, before finding the shortfall.
+TEST_CASE("a plain IDX file that claims 4 G labels costs about its own size", "[fuzz_regressions]") {
+    TempDir dir;
+    const auto file = dir.write("labels", idx_header(0x801, {0xFFFFFFFF}) + std::string(100, '\1'));
+    const LargestBlock largest;
+    CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_labels(file); }),
+               Contains("(4294967295 bytes) but the file holds only 100"));
+    CHECK(largest.bytes() < 4096);
+}
+
+// Before: a 64 KiB gzip file whose header claimed 2^47 pixels made the reader
+// reserve deflate's worst case, 1032 times the file (66 MB), on the header's word.
+TEST_CASE("a gzip IDX file that claims 2^47 pixels costs a few times its own size", "[fuzz_regressions]") {
+    TempDir dir;
+    const auto file =
+        write_gz(dir, "images.gz", idx_header(0x803, {0x7FFFFFFF, 256, 256}) + incompressible(1 << 16));
+    REQUIRE(std::filesystem::file_size(file) > 60000);
+    const LargestBlock largest;
+    CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_images(file); }),
+               Contains("but the file holds only 65536"));
+    CHECK(largest.bytes() <= 8 * std::filesystem::file_size(file));
+}
