@@ -16,14 +16,21 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "checkpoint_run.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+
+std::string read(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 void write(const fs::path& file, const std::string& bytes) {
     std::ofstream out(file, std::ios::binary);
@@ -97,13 +104,14 @@ std::string model_bytes(const Net& net, std::endian order) {
                                          static_cast<std::size_t>(theta.size()), order);
 }
 
-// A model file with its CRC-32 recomputed after `edit`, so that only the edit is wrong.
+// A model file or checkpoint with its CRC-32 recomputed after `edit`, so that
+// only the edit is wrong; the byte order mark is at `order_at`.
 template <class Edit>
-std::string resealed(std::string bytes, Edit edit) {
+std::string resealed(std::string bytes, Edit edit, std::size_t order_at = 12) {
     bytes.resize(bytes.size() - 4);
     edit(bytes);
     const std::uint32_t crc = descent::detail::crc32_of(bytes);
-    const bool big = bytes[12] == 'B';
+    const bool big = bytes[order_at] == 'B';
     for (int i = 0; i < 4; ++i) bytes += static_cast<char>(crc >> (big ? 24 - 8 * i : 8 * i));
     return bytes;
 }
@@ -135,6 +143,32 @@ void model_seeds(const fs::path& dir) {
     write(dir / "parameter-count", resealed(good, [](std::string& b) { b[b.size() - 26 * 4 - 8] = 99; }));
 }
 
+// Checkpoints of checkpoint_run.hpp's run, as fit writes them, and broken ones.
+void checkpoint_seeds(const fs::path& dir) {
+    const descent::fuzz::CheckpointRun run;
+    for (const int epochs : {1, 2, 3}) {
+        auto net = descent::fuzz::checkpoint_net();
+        auto adam = descent::fuzz::checkpoint_optimizer();
+        descent::fit(net, adam, run.x, run.y, run.options(dir / ("after-" + std::to_string(epochs)), epochs));
+    }
+    const std::string good = read(dir / "after-2");
+    write(dir / "truncated", good.substr(0, good.size() - 11));
+    write(dir / "magic-cut", good.substr(0, 9));
+    std::string flipped = good;
+    flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x04);
+    write(dir / "bit-flipped", flipped);
+    write(dir / "newer-version", resealed(
+                                     good, [](std::string& b) { b[18] = 2; }, 17));
+    write(dir / "big-endian-mark", resealed(
+                                       good, [](std::string& b) { b[17] = 'B'; }, 17));
+    write(dir / "unknown-section", resealed(
+                                       good, [](std::string& b) { b[22] = 'X'; }, 17));
+    write(dir / "long-section", resealed(
+                                    good, [](std::string& b) { b[33] = 0x7F; }, 17));
+    write(dir / "trailing", resealed(
+                                good, [](std::string& b) { b += "tail"; }, 17));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,9 +177,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const fs::path root = argv[1];
-    for (const char* kind : {"idx", "csv", "model"}) fs::create_directories(root / kind);
+    for (const char* kind : {"idx", "csv", "model", "checkpoint"}) fs::create_directories(root / kind);
     idx_seeds(root / "idx");
     csv_seeds(root / "csv");
     model_seeds(root / "model");
+    checkpoint_seeds(root / "checkpoint");
     return 0;
 }
