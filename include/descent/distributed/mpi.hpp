@@ -44,8 +44,8 @@ MPI_Datatype datatype() {
 }
 
 // MPI for the life of the object: MPI_Init on construction, MPI_Finalize on destruction.
-// MPI is asked for MPI_THREAD_FUNNELED: the matrix products may run OpenMP threads, but
-// only the thread that made the Environment calls MPI.
+// MPI is asked for MPI_THREAD_FUNNELED: the matrix products may run on several threads
+// (threads.hpp), but only the thread that made the Environment calls MPI.
 // requires: at most one per process, made on the main thread before any other MPI call.
 // throws: distributed_error when MPI was initialised already or gives less than FUNNELED.
 class Environment {
@@ -60,7 +60,7 @@ public:
             MPI_Finalize();
             throw distributed_error(
                 "mpi::Environment: this MPI does not allow threads beside the one calling MPI "
-                "(MPI_THREAD_FUNNELED), which descent's OpenMP products need");
+                "(MPI_THREAD_FUNNELED), which descent's threaded matrix products need");
         }
     }
     ~Environment() { MPI_Finalize(); }
