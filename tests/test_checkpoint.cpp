@@ -170,8 +170,8 @@ void check_resume(MakeOptimizer make, int epochs, int first) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("A checkpoint keeps the network, the optimizer and the progress exactly", "[checkpoint]", float,
-                   double) {
+TEMPLATE_TEST_CASE("A checkpoint keeps the network, the optimizer and the progress exactly", "[checkpoint]",
+                   float, double) {
     using T = TestType;
     TempDir dir;
     const auto d = blobs<T>(4, 3);
@@ -208,7 +208,8 @@ TEMPLATE_TEST_CASE("A checkpoint keeps the network, the optimizer and the progre
 
 TEST_CASE("A resumed fit ends as the uninterrupted run, bit for bit: Sgd", "[checkpoint][resume]") {
     for (int first : {1, 3, 6}) check_resume<double>([] { return descent::Sgd<>(0.2); }, 8, first);
-    for (int first : {2, 5}) check_resume<float>([] { return descent::Sgd<descent::L2>(0.2, 1e-3); }, 8, first);
+    for (int first : {2, 5})
+        check_resume<float>([] { return descent::Sgd<descent::L2>(0.2, 1e-3); }, 8, first);
 }
 
 TEST_CASE("A resumed fit ends as the uninterrupted run, bit for bit: Momentum", "[checkpoint][resume]") {
@@ -221,10 +222,12 @@ TEST_CASE("A resumed fit ends as the uninterrupted run, bit for bit: Momentum", 
 
 TEST_CASE("A resumed fit ends as the uninterrupted run, bit for bit: Adam", "[checkpoint][resume]") {
     for (int first : {1, 3, 7}) check_resume<double>([] { return descent::Adam<>(0.05); }, 8, first);
-    for (int first : {2, 6}) check_resume<float>([] { return descent::Adam<descent::L2>(0.05, 1e-4); }, 8, first);
+    for (int first : {2, 6})
+        check_resume<float>([] { return descent::Adam<descent::L2>(0.05, 1e-4); }, 8, first);
 }
 
-TEST_CASE("A run ended by early stopping resumes as finished, with the best epoch's θ", "[checkpoint][resume]") {
+TEST_CASE("A run ended by early stopping resumes as finished, with the best epoch's θ",
+          "[checkpoint][resume]") {
     Run<double> data;
     TempDir dir;
     // min_delta this large: only epoch 1 improves on the start, so the run stops after epoch 3.
@@ -262,8 +265,8 @@ TEST_CASE("fit writes a checkpoint every N epochs and after the last, before on_
     o.checkpoint = descent::Checkpointing{dir / "run", 3, false};
     std::vector<int> seen;
     o.on_epoch = [&](const descent::EpochReport&) {
-        seen.push_back(std::filesystem::exists(dir / "run") ? descent::read_checkpoint(dir / "run").progress.epoch
-                                                            : 0);
+        seen.push_back(
+            std::filesystem::exists(dir / "run") ? descent::read_checkpoint(dir / "run").progress.epoch : 0);
     };
     SmallNet<double> net({2, 4, 3}, 1);
     descent::Sgd<> sgd(0.1);
@@ -295,7 +298,8 @@ TEST_CASE("fit writes a checkpoint every N epochs and after the last, before on_
     }
 }
 
-TEST_CASE("Resuming with other data or options is refused, leaving everything as it was", "[checkpoint][errors]") {
+TEST_CASE("Resuming with other data or options is refused, leaving everything as it was",
+          "[checkpoint][errors]") {
     Run<double> data;
     TempDir dir;
     auto o = options_for(2, dir / "run", false);
@@ -344,7 +348,8 @@ TEST_CASE("Resuming with other data or options is refused, leaving everything as
     CHECK(other.steps() == 0);
 }
 
-TEST_CASE("A checkpoint is refused by another network or optimizer, naming the difference", "[checkpoint][errors]") {
+TEST_CASE("A checkpoint is refused by another network or optimizer, naming the difference",
+          "[checkpoint][errors]") {
     TempDir dir;
     const auto d = blobs<float>(4, 3);
     SmallNet<float> net({2, 5, 3}, 1);
@@ -404,7 +409,8 @@ TEST_CASE("Each kind of bad checkpoint file has its own error", "[checkpoint][er
     auto decode = [](std::string_view bytes) { descent::decode_checkpoint(bytes, "f.checkpoint"); };
 
     CHECK_THROWS_AS(descent::read_checkpoint(dir / "missing"), descent::io_error);
-    CHECK_THAT(message_of<descent::not_a_checkpoint_error>([&] { decode(""); }), Contains("the file is empty"));
+    CHECK_THAT(message_of<descent::not_a_checkpoint_error>([&] { decode(""); }),
+               Contains("the file is empty"));
     CHECK_THAT(message_of<descent::not_a_checkpoint_error>([&] { decode("hello, world, this is text"); }),
                Contains("f.checkpoint: not a descent checkpoint"));
     descent::save(net, dir / "model");
@@ -412,8 +418,9 @@ TEST_CASE("Each kind of bad checkpoint file has its own error", "[checkpoint][er
                Contains("it is a model file: load() reads it"));
     CHECK_THAT(message_of<descent::corrupt_checkpoint_error>([&] { decode(good.substr(0, 5)); }),
                Contains("inside the magic number"));
-    CHECK_THAT(message_of<descent::corrupt_checkpoint_error>([&] { decode(good.substr(0, good.size() - 1)); }),
-               Contains("CRC-32 does not match"));
+    CHECK_THAT(
+        message_of<descent::corrupt_checkpoint_error>([&] { decode(good.substr(0, good.size() - 1)); }),
+        Contains("CRC-32 does not match"));
     CHECK_THAT(message_of<descent::corrupt_checkpoint_error>([&] { decode(good + "x"); }),
                Contains("CRC-32 does not match"));
 
@@ -463,13 +470,15 @@ TEST_CASE("Each kind of bad checkpoint file has its own error", "[checkpoint][er
                Contains("not a permutation of [0, 5): it holds 4 twice"));
 }
 
-TEST_CASE("Every truncation and every flipped bit of a checkpoint is a checkpoint_error", "[checkpoint][errors]") {
+TEST_CASE("Every truncation and every flipped bit of a checkpoint is a checkpoint_error",
+          "[checkpoint][errors]") {
     TempDir dir;
     const auto d = blobs<float>(4, 3);
     SmallNet<float> net({2, 3, 3}, 1);
     descent::Momentum<> momentum(0.01);
     momentum.step(net, d.x, d.y);
-    descent::save_checkpoint(dir / "good", net, momentum, busy_progress<float>(net.parameters().size(), true));
+    descent::save_checkpoint(dir / "good", net, momentum,
+                             busy_progress<float>(net.parameters().size(), true));
     const std::string good = contents(dir / "good");
     std::size_t refused = 0;
     for (std::size_t n = 0; n < good.size(); ++n) {

@@ -26,7 +26,8 @@ using descent::test::SmallNet;
 
 namespace {
 
-using ReluNet = descent::Mlp<descent::Dense<descent::Relu, double>, descent::Dense<descent::Identity, double>>;
+using ReluNet =
+    descent::Mlp<descent::Dense<descent::Relu, double>, descent::Dense<descent::Identity, double>>;
 
 // A network whose objective is finite but whose gradient is not: every hidden unit is off
 // (b(1) = -1e10, so h(1) = 0 and a(2) = b(2)), and W(2) is so large that
@@ -84,8 +85,8 @@ TEST_CASE("gradient_norm is accumulated in double and survives what would overfl
     CHECK(std::isnan(descent::gradient_norm(big)));
 }
 
-TEMPLATE_TEST_CASE("clip_gradient scales a long gradient to the norm and leaves a short one", "[divergence]", float,
-                   double) {
+TEMPLATE_TEST_CASE("clip_gradient scales a long gradient to the norm and leaves a short one", "[divergence]",
+                   float, double) {
     using V = Eigen::Matrix<TestType, Eigen::Dynamic, 1>;
     V g(4);
     g << 3, -4, 0, 12;  // ‖g‖ = 13
@@ -94,7 +95,8 @@ TEMPLATE_TEST_CASE("clip_gradient scales a long gradient to the norm and leaves 
     CHECK(same_bits(g, original));
     CHECK(descent::clip_gradient(g, 6.5) == 0.5);
     CHECK(same_bits(g, V(original * TestType(0.5))));
-    CHECK_THAT(descent::gradient_norm(g), Catch::Matchers::WithinRel(6.5, descent::test::tolerance<TestType>()));
+    CHECK_THAT(descent::gradient_norm(g),
+               Catch::Matchers::WithinRel(6.5, descent::test::tolerance<TestType>()));
     const V clipped = g;
     CHECK_THROWS_WITH(descent::clip_gradient(g, -1.0),
                       Contains("clip_gradient: max_gradient_norm must be positive and finite, got -1"));
@@ -116,7 +118,8 @@ TEST_CASE("A guarded step refuses a non-finite objective, leaving θ and the sta
     }
     SECTION("Momentum, on its first step: the state stays empty") {
         descent::Momentum<> momentum(0.1);
-        CHECK_THAT(refused(net, momentum, [&] { momentum.step(net, d.x, d.y, {}); }), Contains("Momentum::step"));
+        CHECK_THAT(refused(net, momentum, [&] { momentum.step(net, d.x, d.y, {}); }),
+                   Contains("Momentum::step"));
         CHECK(momentum.state().size() == 0);
     }
     SECTION("Adam, after good steps") {
@@ -180,7 +183,7 @@ TEST_CASE("A guarded step refuses an update that would overflow θ or the state"
     }
 }
 
-TEST_CASE("A guarded step that passes is the plain step; clipping rescales g first", "[divergence]") {
+TEST_CASE("A guarded step that passes is the plain step, and clipping rescales g first", "[divergence]") {
     const auto d = blobs<double>(4, 3);
     SmallNet<double> a({2, 4, 3}, 1);
     SmallNet<double> b = a;
@@ -220,7 +223,8 @@ TEST_CASE("fit stops a diverging run naming the epoch and batch, at the last fin
     o.batch_size = 4;
     o.seed = 2;
     // ReLU, unbounded: once θ is about 1e30, a(2) = W(2) h(1) is about 1e60, infinite in float.
-    descent::Mlp<descent::Dense<descent::Relu, float>, descent::Dense<descent::Identity, float>> net({2, 6, 3}, 1);
+    descent::Mlp<descent::Dense<descent::Relu, float>, descent::Dense<descent::Identity, float>> net(
+        {2, 6, 3}, 1);
     std::vector<Eigen::VectorXf> after;  // θ after each step
     o.on_batch = [&](const descent::BatchReport&) { after.emplace_back(net.parameters()); };
     std::string message;

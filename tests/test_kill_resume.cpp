@@ -11,6 +11,8 @@
 // it over the checkpoint: in a child, each fsync may SIGKILL the process instead.
 //
 // Bounded: about 40 kills, a few seconds on a disk where fsync takes milliseconds.
+#include <chrono>
+#include <cstdio>
 #include <descent/error.hpp>
 #include <descent/io/checkpoint.hpp>
 #include <descent/io/model_file.hpp>
@@ -19,9 +21,6 @@
 #include <descent/threads.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/schedule.hpp>
-
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -108,9 +107,9 @@ bool has_temporary(const fs::path& dir) {
 }
 
 struct Tally {
-    int kills = 0;               // children that died by SIGKILL, ours or fsync's
-    int kills_in_writes = 0;     // ... leaving a temporary file: between its creation and its rename
-    int runs = 0;                // runs completed and compared
+    int kills = 0;            // children that died by SIGKILL, ours or fsync's
+    int kills_in_writes = 0;  // ... leaving a temporary file: between its creation and its rename
+    int runs = 0;             // runs completed and compared
 };
 
 }  // namespace
@@ -165,7 +164,8 @@ TEST_CASE("A run killed at random moments resumes from its checkpoint to the uni
             const bool kill_it = tally.kills < wanted && attempt < 25 && Clock::now() < budget;
             int status = 0;
             if (kill_it) {
-                const auto delay = std::chrono::duration<double>(longest * descent::detail::uniform01(engine));
+                const auto delay =
+                    std::chrono::duration<double>(longest * descent::detail::uniform01(engine));
                 std::this_thread::sleep_for(delay);
                 if (::waitpid(pid, &status, WNOHANG) == 0) {  // still running: kill it now
                     ::kill(pid, SIGKILL);
@@ -212,8 +212,9 @@ TEST_CASE("A run killed at random moments resumes from its checkpoint to the uni
         }
         ++tally.runs;
     }
-    std::printf("kill test: %d kills survived over %d runs (%d inside checkpoint writes, a run alone %.3f s)\n",
-                tally.kills, tally.runs, tally.kills_in_writes, run_seconds);
+    std::printf(
+        "kill test: %d kills survived over %d runs (%d inside checkpoint writes, a run alone %.3f s)\n",
+        tally.kills, tally.runs, tally.kills_in_writes, run_seconds);
     CHECK(tally.kills >= 30);
     CHECK(tally.kills_in_writes >= 1);
     CHECK(tally.runs >= 1);

@@ -40,10 +40,12 @@ void check_continues(Make make) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("A restored snapshot continues the run bit for bit", "[optimizer_snapshot]", float, double) {
+TEMPLATE_TEST_CASE("A restored snapshot continues the run bit for bit", "[optimizer_snapshot]", float,
+                   double) {
     check_continues<TestType>([] { return descent::Sgd<descent::L2>(0.1, 1e-3); });
     check_continues<TestType>([] { return descent::Momentum<descent::L2>(0.1, 1e-3, {}, 0.8); });
-    check_continues<TestType>([] { return descent::Momentum<>(0.1, 0, {}, 0.9, descent::MomentumKind::nesterov); });
+    check_continues<TestType>(
+        [] { return descent::Momentum<>(0.1, 0, {}, 0.9, descent::MomentumKind::nesterov); });
     check_continues<TestType>([] { return descent::Adam<descent::L2>(0.01, 1e-4, {}, 0.8, 0.99, 1e-7); });
 }
 
@@ -57,10 +59,12 @@ TEST_CASE("A snapshot names the optimizer, its regularizer and hyperparameters",
     CHECK(s.settings == settings);
     CHECK(s.steps == 0);
     CHECK(s.state.size() == 0);
-    CHECK(descent::Sgd<>(0.1).snapshot().settings == std::vector<std::pair<std::string, double>>{{"lambda", 0.0}});
+    CHECK(descent::Sgd<>(0.1).snapshot().settings ==
+          std::vector<std::pair<std::string, double>>{{"lambda", 0.0}});
 }
 
-TEST_CASE("A snapshot that does not fit is refused with the reason, changing nothing", "[optimizer_snapshot]") {
+TEST_CASE("A snapshot that does not fit is refused with the reason, changing nothing",
+          "[optimizer_snapshot]") {
     const auto d = blobs<double>(5, 7);
     SmallNet<double> net({2, 5, 3}, 1);
     descent::Momentum<> source(0.1);

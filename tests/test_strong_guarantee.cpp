@@ -16,8 +16,8 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/threads.hpp>
-#include <descent/training/early_stopping.hpp>
 #include <descent/training/divergence.hpp>
+#include <descent/training/early_stopping.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/schedule.hpp>
 #include <filesystem>
@@ -130,17 +130,20 @@ struct Frozen {
 
 TEST_CASE("strong guarantee: Mlp::forward", "[strong_guarantee]") {
     Setup s;
-    refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int>) { s.net.forward(x); }, false);
+    refuses_bad_batches(
+        s, s.net, [&](const Matrix& x, std::span<const int>) { s.net.forward(x); }, false);
 }
 
 TEST_CASE("strong guarantee: Mlp::predict", "[strong_guarantee]") {
     Setup s;
-    refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int>) { s.net.predict(x); }, false);
+    refuses_bad_batches(
+        s, s.net, [&](const Matrix& x, std::span<const int>) { s.net.predict(x); }, false);
 }
 
 TEST_CASE("strong guarantee: Mlp::predict_proba", "[strong_guarantee]") {
     Setup s;
-    refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int>) { s.net.predict_proba(x); }, false);
+    refuses_bad_batches(
+        s, s.net, [&](const Matrix& x, std::span<const int>) { s.net.predict_proba(x); }, false);
 }
 
 TEST_CASE("strong guarantee: Mlp::loss", "[strong_guarantee]") {
@@ -155,12 +158,14 @@ TEST_CASE("strong guarantee: Mlp::accuracy", "[strong_guarantee]") {
 
 TEST_CASE("strong guarantee: Mlp::compute_gradient", "[strong_guarantee]") {
     Setup s;
-    refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int> y) { s.net.compute_gradient(x, y); });
+    refuses_bad_batches(s, s.net,
+                        [&](const Matrix& x, std::span<const int> y) { s.net.compute_gradient(x, y); });
 }
 
 TEST_CASE("strong guarantee: Mlp::descend", "[strong_guarantee]") {
     Setup s;
-    refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int> y) { s.net.descend(x, y, 0.1f); });
+    refuses_bad_batches(s, s.net,
+                        [&](const Matrix& x, std::span<const int> y) { s.net.descend(x, y, 0.1f); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,17 +195,20 @@ TEST_CASE("strong guarantee: Sgd, Momentum and Adam step (guarded)", "[strong_gu
         Net net = start;
         const BadInput bad(s);
         refuses<descent::shape_error>(net, optimizer, [&] { optimizer.step(net, bad.wide, s.d.y, {}); });
-        refuses<descent::non_finite_error>(net, optimizer, [&] { optimizer.step(net, bad.holed, s.d.y, {}); });
-        refuses<descent::label_error>(net, optimizer, [&] { optimizer.step(net, s.d.x, bad.out_of_range, {}); });
+        refuses<descent::non_finite_error>(net, optimizer,
+                                           [&] { optimizer.step(net, bad.holed, s.d.y, {}); });
+        refuses<descent::label_error>(net, optimizer,
+                                      [&] { optimizer.step(net, s.d.x, bad.out_of_range, {}); });
         refuses<descent::argument_error>(net, optimizer,
                                          [&] { optimizer.step(net, s.d.x, s.d.y, descent::StepGuard{-1}); });
-        refuses<descent::argument_error>(net, optimizer,
-                                         [&] { optimizer.step(net, s.d.x, s.d.y, descent::StepGuard{not_a_number}); });
+        refuses<descent::argument_error>(
+            net, optimizer, [&] { optimizer.step(net, s.d.x, s.d.y, descent::StepGuard{not_a_number}); });
         // Divergence: a network whose objective overflows.
         Net blown = start;
         blown.parameters().setConstant(1e38f);
         blown.compute_gradient(s.d.x, s.d.y);
-        refuses<descent::divergence_error>(blown, optimizer, [&] { optimizer.step(blown, s.d.x, s.d.y, {}); });
+        refuses<descent::divergence_error>(blown, optimizer,
+                                           [&] { optimizer.step(blown, s.d.x, s.d.y, {}); });
     });
 }
 
@@ -356,7 +364,8 @@ TEST_CASE("strong guarantee: fit", "[strong_guarantee]") {
     o.batch_size = 32;
     SmallNet<float> wide({2, 7, 3}, 1);
     descent::Adam<descent::L2> fresh(0.01, 1e-4);
-    refuses<descent::checkpoint_mismatch_error>(wide, fresh, [&] { descent::fit(wide, fresh, s.d.x, s.d.y, o); });
+    refuses<descent::checkpoint_mismatch_error>(wide, fresh,
+                                                [&] { descent::fit(wide, fresh, s.d.x, s.d.y, o); });
     descent::Adam<> unregularized(0.01);
     refuses<descent::checkpoint_mismatch_error>(net, unregularized,
                                                 [&] { descent::fit(net, unregularized, s.d.x, s.d.y, o); });
@@ -433,18 +442,21 @@ TEST_CASE("strong guarantee: load_checkpoint and restore_checkpoint", "[strong_g
     for (int t = 0; t < 3; ++t) other.step(net, s.d.x, s.d.y, {});
     net.compute_gradient(s.d.x, s.d.y);
     refuses<descent::io_error>(net, other, [&] { descent::load_checkpoint(dir / "missing", net, other); });
-    refuses<descent::corrupt_checkpoint_error>(net, other,
-                                               [&] { descent::load_checkpoint(dir / "truncated", net, other); });
-    refuses<descent::not_a_checkpoint_error>(net, other, [&] { descent::load_checkpoint(dir / "model", net, other); });
+    refuses<descent::corrupt_checkpoint_error>(
+        net, other, [&] { descent::load_checkpoint(dir / "truncated", net, other); });
+    refuses<descent::not_a_checkpoint_error>(net, other,
+                                             [&] { descent::load_checkpoint(dir / "model", net, other); });
     descent::Momentum<descent::L2> other_beta(0.3, 1e-3, {}, 0.5);
-    refuses<descent::checkpoint_mismatch_error>(net, other_beta,
-                                                [&] { descent::load_checkpoint(dir / "good", net, other_beta); });
+    refuses<descent::checkpoint_mismatch_error>(
+        net, other_beta, [&] { descent::load_checkpoint(dir / "good", net, other_beta); });
     SmallNet<float> wide({2, 7, 3}, 1);
-    refuses<descent::checkpoint_mismatch_error>(wide, other, [&] { descent::load_checkpoint(dir / "good", wide, other); });
+    refuses<descent::checkpoint_mismatch_error>(wide, other,
+                                                [&] { descent::load_checkpoint(dir / "good", wide, other); });
 
     auto c = descent::read_checkpoint(dir / "good");
     c.progress.best_parameters = Eigen::VectorXd::Zero(3);  // of no model's size
-    refuses<descent::corrupt_checkpoint_error>(net, other, [&] { descent::restore_checkpoint(c, net, other); });
+    refuses<descent::corrupt_checkpoint_error>(net, other,
+                                               [&] { descent::restore_checkpoint(c, net, other); });
 }
 
 TEST_CASE("strong guarantee: save_checkpoint and save (the file before stays whole)", "[strong_guarantee]") {
@@ -460,13 +472,15 @@ TEST_CASE("strong guarantee: save_checkpoint and save (the file before stays who
     std::filesystem::create_directories(dir / "blocked");
     refuses<descent::io_error>(s.net, adam,
                                [&] { descent::save_checkpoint(dir / "missing" / "run", s.net, adam, {}); });
-    refuses<descent::io_error>(s.net, adam, [&] { descent::save_checkpoint(dir / "blocked", s.net, adam, {}); });
+    refuses<descent::io_error>(s.net, adam,
+                               [&] { descent::save_checkpoint(dir / "blocked", s.net, adam, {}); });
     refuses<descent::io_error>(s.net, [&] { descent::save(s.net, dir / "blocked"); });
     CHECK(contents(dir / "run") == checkpoint);
     CHECK(contents(dir / "model") == model);
     descent::TrainingProgress odd;
     odd.best_parameters = Eigen::VectorXd::Zero(2);
-    refuses<descent::argument_error>(s.net, adam, [&] { descent::save_checkpoint(dir / "run", s.net, adam, odd); });
+    refuses<descent::argument_error>(s.net, adam,
+                                     [&] { descent::save_checkpoint(dir / "run", s.net, adam, odd); });
     CHECK(contents(dir / "run") == checkpoint);
 }
 
@@ -527,7 +541,8 @@ TEST_CASE("strong guarantee: Dataset::subset and split", "[strong_guarantee]") {
 
 TEST_CASE("strong guarantee: check_gradients", "[strong_guarantee]") {
     Setup s;
-    refuses_bad_batches(s, s.net, [&](const Matrix& x, std::span<const int> y) { descent::check_gradients(s.net, x, y); });
+    refuses_bad_batches(
+        s, s.net, [&](const Matrix& x, std::span<const int> y) { descent::check_gradients(s.net, x, y); });
 }
 
 TEST_CASE("strong guarantee: BestEpoch::restore", "[strong_guarantee]") {
@@ -540,7 +555,8 @@ TEST_CASE("strong guarantee: BestEpoch::restore", "[strong_guarantee]") {
 TEST_CASE("strong guarantee: clip_gradient", "[strong_guarantee]") {
     Eigen::VectorXf g = Eigen::VectorXf::LinSpaced(5, -2, 2);
     const Eigen::VectorXf original = g;
-    for (const double c : {0.0, -1.0, not_a_number}) CHECK_THROWS_AS(descent::clip_gradient(g, c), descent::argument_error);
+    for (const double c : {0.0, -1.0, not_a_number})
+        CHECK_THROWS_AS(descent::clip_gradient(g, c), descent::argument_error);
     CHECK(same_bits(g, original));
 }
 

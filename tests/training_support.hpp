@@ -49,7 +49,8 @@ bool same_bits(const A& a, const B& b) {
     static_assert(std::is_same_v<S, typename B::Scalar>);
     if (a.size() != b.size()) return false;
     const Eigen::Matrix<S, Eigen::Dynamic, 1> ea = a, eb = b;
-    return a.size() == 0 || std::memcmp(ea.data(), eb.data(), static_cast<std::size_t>(ea.size()) * sizeof(S)) == 0;
+    return a.size() == 0 ||
+           std::memcmp(ea.data(), eb.data(), static_cast<std::size_t>(ea.size()) * sizeof(S)) == 0;
 }
 
 inline bool same_snapshot(const OptimizerSnapshot& a, const OptimizerSnapshot& b) {

@@ -44,6 +44,7 @@
 // allocates anything, so no file, however made, makes the reader allocate more than a
 // small multiple of the file's own size.
 #include <Eigen/Core>
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -72,10 +73,10 @@ namespace descent {
 // Where a training run is, after a whole epoch: what fit keeps between epochs, and what a
 // loop of one's own may keep (the fields it does not use stay at their defaults).
 struct TrainingProgress {
-    int epoch = 0;               // epochs completed
-    std::int64_t updates = 0;    // t: optimizer steps made, the schedule's position
-    bool finished = false;       // early stopping ended the run: resuming trains no more
-    Engine engine{};             // the shuffling engine, after the last epoch's shuffle
+    int epoch = 0;             // epochs completed
+    std::int64_t updates = 0;  // t: optimizer steps made, the schedule's position
+    bool finished = false;     // early stopping ended the run: resuming trains no more
+    Engine engine{};           // the shuffling engine, after the last epoch's shuffle
     // The order the samples were visited in during the last epoch; fit reshuffles it in
     // place, so the next epoch's order depends on it. Empty, or a permutation of [0, samples).
     std::vector<Eigen::Index> order;
@@ -106,10 +107,13 @@ struct Checkpoint {
 
 namespace detail {
 
-inline constexpr char checkpoint_magic[17] = {'\x89', 'd', 'e', 's', 'c', 'e', 'n', 't', '-',
-                                              'c',    'k', 'p', 't', '\r', '\n', '\x1A', '\n'};
+// "\x89" ends the hexadecimal escape before the 'd'.
+inline constexpr std::string_view checkpoint_magic{
+    "\x89"
+    "descent-ckpt\r\n\x1A\n",
+    17};
 inline constexpr std::uint32_t checkpoint_format_version = 1;
-inline constexpr std::size_t checkpoint_header_size = sizeof checkpoint_magic + 1 + 4;
+inline constexpr std::size_t checkpoint_header_size = checkpoint_magic.size() + 1 + 4;
 // Per report: epoch, loss, seconds, train accuracy, validation loss and accuracy, learning
 // rate, best epoch.
 inline constexpr std::size_t report_size = 4 + 6 * 8 + 4;
@@ -159,7 +163,9 @@ public:
         at_ += n;
         return view;
     }
-    std::string get_string(const char* what) { return std::string(get_bytes(get<std::uint32_t>(what), what)); }
+    std::string get_string(const char* what) {
+        return std::string(get_bytes(get<std::uint32_t>(what), what));
+    }
     // A count of items of `item_size` bytes each, which must fit in what remains.
     std::uint64_t get_count(std::size_t item_size, const char* what) {
         const auto n = get<std::uint64_t>(what);
@@ -200,8 +206,8 @@ inline ModelImage decode_embedded_model(std::string_view model, const std::strin
     try {
         return decode_model(model, name + " (its model)");
     } catch (const model_file_error& e) {
-        throw corrupt_checkpoint_error(name + ": corrupt checkpoint: its model section is not a sound model file: " +
-                                       e.what());
+        throw corrupt_checkpoint_error(
+            name + ": corrupt checkpoint: its model section is not a sound model file: " + e.what());
     }
 }
 
@@ -271,8 +277,8 @@ inline std::string encode_progress(const TrainingProgress& p, const ModelImage& 
     out.put(static_cast<std::uint32_t>(p.reports.size()));
     for (const auto& r : p.reports) {
         out.put(static_cast<std::int32_t>(r.epoch));
-        for (const double v : {r.loss, r.seconds, r.train_accuracy, r.validation_loss, r.validation_accuracy,
-                               r.learning_rate})
+        for (const double v :
+             {r.loss, r.seconds, r.train_accuracy, r.validation_loss, r.validation_accuracy, r.learning_rate})
             out.put(v);
         out.put(static_cast<std::int32_t>(r.best_epoch));
     }
@@ -304,7 +310,8 @@ inline TrainingProgress decode_progress(CheckpointReader& in, const ModelImage& 
     const std::string text = in.get_string("engine's state");
     if (format != engine_format())
         throw checkpoint_mismatch_error(in.name() + ": the random engine's state was written by " + format +
-                                        ", which this build (" + engine_format() + ") cannot read back exactly");
+                                        ", which this build (" + engine_format() +
+                                        ") cannot read back exactly");
     {
         std::istringstream read(text);
         read.imbue(std::locale::classic());
@@ -347,7 +354,8 @@ inline TrainingProgress decode_progress(CheckpointReader& in, const ModelImage& 
     if (p.best_epoch < 0 || p.best_epoch > p.epoch)
         throw corrupt("the best epoch " + std::to_string(p.best_epoch) + " is outside [0, " +
                       std::to_string(p.epoch) + "]");
-    if (p.best_epoch == 0 ? p.best_loss != std::numeric_limits<double>::infinity() : !std::isfinite(p.best_loss))
+    if (p.best_epoch == 0 ? p.best_loss != std::numeric_limits<double>::infinity()
+                          : !std::isfinite(p.best_loss))
         throw corrupt("the best loss " + number(p.best_loss) + " does not go with best epoch " +
                       std::to_string(p.best_epoch));
     const std::size_t scalar_size = model.scalar == 'f' ? 4 : 8;
@@ -376,9 +384,10 @@ inline TrainingProgress decode_progress(CheckpointReader& in, const ModelImage& 
         r.best_epoch = in.get<std::int32_t>("epoch reports");
         const int previous = p.reports.empty() ? 0 : p.reports.back().epoch;
         if (r.epoch <= previous || r.epoch > p.epoch || r.best_epoch < 0 || r.best_epoch > r.epoch)
-            throw corrupt("epoch report " + std::to_string(k + 1) + " is of epoch " + std::to_string(r.epoch) +
-                          " (best " + std::to_string(r.best_epoch) + ") after epoch " + std::to_string(previous) +
-                          ", in a run of " + std::to_string(p.epoch) + " epochs");
+            throw corrupt("epoch report " + std::to_string(k + 1) + " is of epoch " +
+                          std::to_string(r.epoch) + " (best " + std::to_string(r.best_epoch) +
+                          ") after epoch " + std::to_string(previous) + ", in a run of " +
+                          std::to_string(p.epoch) + " epochs");
         p.reports.push_back(r);
     }
     if (in.remaining() != 0) throw corrupt("the progress section has bytes after its reports");
@@ -396,14 +405,15 @@ inline std::string encode_checkpoint(const Checkpoint& c) {
     try {
         image = detail::decode_model(c.model, "the checkpoint's model");
     } catch (const model_file_error& e) {
-        throw argument_error(std::string("encode_checkpoint: the model is not a sound model file: ") + e.what());
+        throw argument_error(std::string("encode_checkpoint: the model is not a sound model file: ") +
+                             e.what());
     }
     const auto best = static_cast<std::uint64_t>(c.progress.best_parameters.size());
     if (best != 0 && best != image.parameter_count)
-        throw argument_error("encode_checkpoint: " + std::to_string(best) + " best parameters for a model of " +
-                             std::to_string(image.parameter_count));
+        throw argument_error("encode_checkpoint: " + std::to_string(best) +
+                             " best parameters for a model of " + std::to_string(image.parameter_count));
     detail::ModelWriter out(order);
-    out.put_raw(detail::checkpoint_magic, sizeof detail::checkpoint_magic);
+    out.put_raw(detail::checkpoint_magic.data(), detail::checkpoint_magic.size());
     out.put(order == std::endian::little ? 'L' : 'B');
     out.put(detail::checkpoint_format_version);
     detail::put_section(out, "MODL", c.model);
@@ -422,7 +432,7 @@ inline std::string encode_checkpoint(const Checkpoint& c) {
 //         checkpoint_version_error (a newer format), checkpoint_mismatch_error (the engine's
 //         state written by another standard library).
 inline Checkpoint decode_checkpoint(std::string_view bytes, const std::string& name = "checkpoint") {
-    const std::string_view magic(detail::checkpoint_magic, sizeof detail::checkpoint_magic);
+    const std::string_view magic = detail::checkpoint_magic;
     auto corrupt = [&](const std::string& what) {
         return corrupt_checkpoint_error(name + ": corrupt checkpoint: " + what);
     };
@@ -430,11 +440,11 @@ inline Checkpoint decode_checkpoint(std::string_view bytes, const std::string& n
         throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, inside the magic number");
     if (!bytes.starts_with(magic)) {
         const std::string_view model_magic(detail::model_magic, sizeof detail::model_magic);
-        throw not_a_checkpoint_error(
-            name + ": not a descent checkpoint (wrong magic number" +
-            (bytes.starts_with(model_magic) ? std::string("; it is a model file: load() reads it)")
-             : bytes.empty()                ? std::string("; the file is empty)")
-                                            : std::string(")")));
+        throw not_a_checkpoint_error(name + ": not a descent checkpoint (wrong magic number" +
+                                     (bytes.starts_with(model_magic)
+                                          ? std::string("; it is a model file: load() reads it)")
+                                      : bytes.empty() ? std::string("; the file is empty)")
+                                                      : std::string(")")));
     }
     if (bytes.size() < detail::checkpoint_header_size + 4)
         throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, shorter than any checkpoint");
@@ -444,7 +454,8 @@ inline Checkpoint decode_checkpoint(std::string_view bytes, const std::string& n
 
     detail::CheckpointReader trailer(bytes.substr(bytes.size() - 4), order, name);
     if (trailer.get<std::uint32_t>("checksum") != detail::crc32_of(bytes.substr(0, bytes.size() - 4)))
-        throw corrupt("the CRC-32 does not match its content (the file was truncated, damaged or appended to)");
+        throw corrupt(
+            "the CRC-32 does not match its content (the file was truncated, damaged or appended to)");
 
     detail::CheckpointReader in(bytes.substr(0, bytes.size() - 4), order, name);
     in.get_bytes(magic.size() + 1, "header");
@@ -463,8 +474,8 @@ inline Checkpoint decode_checkpoint(std::string_view bytes, const std::string& n
                           std::string(found) + "\"");
         const auto length = in.get<std::uint64_t>("section lengths");
         if (length > in.remaining())
-            throw corrupt("the " + std::string(tag) + " section claims " + std::to_string(length) + " bytes, " +
-                          std::to_string(in.remaining()) + " remain");
+            throw corrupt("the " + std::string(tag) + " section claims " + std::to_string(length) +
+                          " bytes, " + std::to_string(in.remaining()) + " remain");
         return in.get_bytes(static_cast<std::size_t>(length), "sections");
     };
     Checkpoint c;
@@ -474,8 +485,7 @@ inline Checkpoint decode_checkpoint(std::string_view bytes, const std::string& n
     c.optimizer = detail::decode_optimizer(optimizer);
     detail::CheckpointReader progress(section("PROG"), order, name);
     c.progress = detail::decode_progress(progress, image);
-    if (in.remaining() != 0)
-        throw corrupt(std::to_string(in.remaining()) + " bytes after the last section");
+    if (in.remaining() != 0) throw corrupt(std::to_string(in.remaining()) + " bytes after the last section");
     return c;
 }
 
@@ -531,15 +541,17 @@ TrainingProgress restore_checkpoint(const Checkpoint& c, Net& net, Opt& optimize
                                         detail::scalar_name(detail::scalar_code<Scalar>()));
     const auto mine = detail::manifest(net);
     if (image.layers != mine)
-        throw checkpoint_mismatch_error(name + ": the checkpoint's network is " + detail::describe(image.layers) +
-                                        ", this network is " + detail::describe(mine));
+        throw checkpoint_mismatch_error(name + ": the checkpoint's network is " +
+                                        detail::describe(image.layers) + ", this network is " +
+                                        detail::describe(mine));
     const auto parameters = static_cast<Eigen::Index>(image.parameter_count);
     if (const std::string reason = optimizer.mismatch(c.optimizer, parameters); !reason.empty())
-        throw checkpoint_mismatch_error(name + ": the checkpoint's optimizer does not fit this one: " + reason);
+        throw checkpoint_mismatch_error(name +
+                                        ": the checkpoint's optimizer does not fit this one: " + reason);
     if (c.progress.best_parameters.size() != 0 && c.progress.best_parameters.size() != parameters)
-        throw corrupt_checkpoint_error(name + ": corrupt checkpoint: " +
-                                       std::to_string(c.progress.best_parameters.size()) +
-                                       " best parameters for a model of " + std::to_string(parameters));
+        throw corrupt_checkpoint_error(
+            name + ": corrupt checkpoint: " + std::to_string(c.progress.best_parameters.size()) +
+            " best parameters for a model of " + std::to_string(parameters));
     // Everything that may throw (allocations included) before anything changes.
     const auto theta = detail::decode_parameters<Scalar>(image, name);
     TrainingProgress progress = c.progress;

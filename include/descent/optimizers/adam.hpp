@@ -88,12 +88,11 @@ private:
         this->check_within(net, v.array(), detail::update_limit<double>(), "the second moment v", where);
         const double unbias1 = unbias(beta1_);
         const double unbias2 = unbias(beta2_);
-        this->check_within(
-            net,
-            net.parameters().array() -
-                ((this->learning_rate() / unbias1) * m.array() / ((v.array() / unbias2).sqrt() + epsilon_))
-                    .template cast<S>(),
-            detail::update_limit<S>(), "θ", where);
+        this->check_within(net,
+                           net.parameters().array() - ((this->learning_rate() / unbias1) * m.array() /
+                                                       ((v.array() / unbias2).sqrt() + epsilon_))
+                                                          .template cast<S>(),
+                           detail::update_limit<S>(), "θ", where);
     }
 
     double beta1_;

@@ -120,7 +120,9 @@ public:
     }
 
     // The state as plain data (optimizers/optimizer_snapshot.hpp).
-    OptimizerSnapshot snapshot() const { return {name_, Omega::name, alpha_, all_settings(), steps_, state_}; }
+    OptimizerSnapshot snapshot() const {
+        return {name_, Omega::name, alpha_, all_settings(), steps_, state_};
+    }
 
     // Why `saved` cannot be restored into this optimizer for a network of `parameters`
     // parameters: another kind, regulariser or hyperparameter (named with both values), a
@@ -132,8 +134,8 @@ public:
             return "its regularizer is " + saved.regularizer + ", this optimizer's is " + Omega::name;
         const auto mine = all_settings();
         if (saved.settings.size() != mine.size())
-            return "it has " + std::to_string(saved.settings.size()) + " hyperparameters, " + name_ + " has " +
-                   std::to_string(mine.size());
+            return "it has " + std::to_string(saved.settings.size()) + " hyperparameters, " + name_ +
+                   " has " + std::to_string(mine.size());
         for (std::size_t k = 0; k < mine.size(); ++k) {
             const auto& [setting, value] = saved.settings[k];
             if (setting != mine[k].first)
@@ -204,10 +206,10 @@ protected:
         const Eigen::Index i = detail::first_beyond(values, limit);
         const Eigen::Index p = net.parameters().size();
         const double value = i >= 0 ? static_cast<double>(values(i)) : 0.0;
-        throw divergence_error(where + ": the update would make " + what + " " + detail::value_text(value) + " at " +
-                               detail::parameter_name(net, p > 0 ? i % p : i) + " (α = " +
-                               detail::number(alpha_) + ", a bound of ±" + detail::number(limit) + ")" +
-                               detail::unchanged_note());
+        throw divergence_error(where + ": the update would make " + what + " " + detail::value_text(value) +
+                               " at " + detail::parameter_name(net, p > 0 ? i % p : i) +
+                               " (α = " + detail::number(alpha_) + ", a bound of ±" + detail::number(limit) +
+                               ")" + detail::unchanged_note());
     }
 
 private:

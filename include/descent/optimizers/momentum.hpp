@@ -89,7 +89,8 @@ private:
             this->check_within(net, theta.array() - (alpha * velocity).template cast<S>().array(),
                                detail::update_limit<S>(), "θ", where);
         else
-            this->check_within(net, theta.array() - (alpha * (gd + beta_ * velocity)).template cast<S>().array(),
+            this->check_within(net,
+                               theta.array() - (alpha * (gd + beta_ * velocity)).template cast<S>().array(),
                                detail::update_limit<S>(), "θ", where);
     }
 

@@ -17,8 +17,8 @@
 namespace descent {
 
 struct OptimizerSnapshot {
-    std::string optimizer;    // FirstOrder::name(): "Sgd", "Momentum", "Adam"
-    std::string regularizer;  // Omega::name: "none", "l2", "l1"
+    std::string optimizer;     // FirstOrder::name(): "Sgd", "Momentum", "Adam"
+    std::string regularizer;   // Omega::name: "none", "l2", "l1"
     double learning_rate = 0;  // α, as the next step would use it
     // The hyperparameters the update depends on besides α, by name: λ, β, β1, β2, ε, ...
     std::vector<std::pair<std::string, double>> settings;

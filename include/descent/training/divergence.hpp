@@ -98,7 +98,9 @@ inline std::string value_text(double value) {
     return number(std::isnan(value) ? std::numeric_limits<double>::quiet_NaN() : value);
 }
 
-inline const char* unchanged_note() { return "; θ and the optimizer's state are unchanged"; }
+inline const char* unchanged_note() {
+    return "; θ and the optimizer's state are unchanged";
+}
 
 // throws: divergence_error when l + λΩ is NaN or infinite.
 inline void check_objective(double objective, const std::string& where) {
@@ -113,10 +115,11 @@ template <class Net>
 void check_gradient(const Net& net, double objective, const std::string& where) {
     const Eigen::Index i = first_non_finite(net.gradient());
     if (i < 0) return;
-    throw divergence_error(where + ": ∇θ(l + λΩ) holds " + value_text(static_cast<double>(net.gradient()(i))) +
-                           " at " + parameter_name(net, i) +
-                           (std::isnan(objective) ? std::string() : " (the objective is " + number(objective) + ")") +
-                           unchanged_note());
+    throw divergence_error(
+        where + ": ∇θ(l + λΩ) holds " + value_text(static_cast<double>(net.gradient()(i))) + " at " +
+        parameter_name(net, i) +
+        (std::isnan(objective) ? std::string() : " (the objective is " + number(objective) + ")") +
+        unchanged_note());
 }
 
 }  // namespace detail

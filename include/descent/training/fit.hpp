@@ -220,8 +220,8 @@ std::uint32_t data_checksum(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
 }
 
 // Why a checkpoint's progress is not of the run fit was asked for; empty when it is.
-inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions& options, Eigen::Index samples,
-                                std::uint32_t checksum) {
+inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions& options,
+                                Eigen::Index samples, std::uint32_t checksum) {
     auto differs = [](const std::string& what, const std::string& theirs, const std::string& ours) {
         return "the checkpoint's run has " + what + " " + theirs + ", this one " + ours;
     };
@@ -235,7 +235,8 @@ inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions&
     if (saved.batch_size != options.batch_size)
         return differs("batch_size", std::to_string(saved.batch_size), std::to_string(options.batch_size));
     if (!(saved.max_gradient_norm == options.max_gradient_norm))
-        return differs("max_gradient_norm", number(saved.max_gradient_norm), number(options.max_gradient_norm));
+        return differs("max_gradient_norm", number(saved.max_gradient_norm),
+                       number(options.max_gradient_norm));
     auto rule = [](const std::optional<EarlyStopping>& r) {
         return r ? "patience " + std::to_string(r->patience) + ", min_delta " + number(r->min_delta)
                  : std::string("none");
@@ -306,14 +307,16 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
     }
     detail::require_non_negative(options.max_gradient_norm, "fit", "max_gradient_norm");
     if (!guarded && options.max_gradient_norm > 0)
-        throw argument_error("fit: max_gradient_norm needs an optimizer with guarded steps "
-                             "(step(net, x, y, StepGuard), as every FirstOrder optimizer has)");
+        throw argument_error(
+            "fit: max_gradient_norm needs an optimizer with guarded steps "
+            "(step(net, x, y, StepGuard), as every FirstOrder optimizer has)");
     if (options.checkpoint) {
         if (options.checkpoint->path.empty()) throw argument_error("fit: Checkpointing::path is empty");
         detail::require_at_least(options.checkpoint->every, 1, "fit", "Checkpointing::every");
         if (!checkpointable)
-            throw argument_error("fit: checkpoints need an optimizer with snapshot() and restore() "
-                                 "(every FirstOrder optimizer has them)");
+            throw argument_error(
+                "fit: checkpoints need an optimizer with snapshot() and restore() "
+                "(every FirstOrder optimizer has them)");
     }
 
     const Eigen::Index n = x.cols();
@@ -403,8 +406,9 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
             const auto yview = std::span(yb).first(static_cast<std::size_t>(count));
             detail::gather<Matrix>(x, labels, ids, xb, yview);
             const auto where = [&] {
-                return "fit: epoch " + std::to_string(epoch) + ", batch " + std::to_string(first / batch + 1) +
-                       " of " + std::to_string(batches) + " (update " + std::to_string(t + 1) + ")";
+                return "fit: epoch " + std::to_string(epoch) + ", batch " +
+                       std::to_string(first / batch + 1) + " of " + std::to_string(batches) + " (update " +
+                       std::to_string(t + 1) + ")";
             };
             if constexpr (AdjustableLearningRate<Opt>) {
                 if (options.schedule) {
@@ -412,8 +416,8 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                     try {
                         optimizer.set_learning_rate(alpha);
                     } catch (const argument_error& e) {
-                        throw argument_error(where() + ": the schedule gave α = " + detail::number(alpha) + ": " +
-                                             e.what());
+                        throw argument_error(where() + ": the schedule gave α = " + detail::number(alpha) +
+                                             ": " + e.what());
                     }
                 }
             }
@@ -429,9 +433,9 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                 // An optimizer of one's own without a guarded step: the guard can only look after it.
                 objective = optimizer.step(net, xb, yview);
                 if (!std::isfinite(objective) || !net.parameters().allFinite())
-                    throw divergence_error(where() + ": training diverged: the objective is " +
-                                           detail::number(objective) +
-                                           " (this optimizer has no guarded step, so θ may hold the non-finite values)");
+                    throw divergence_error(
+                        where() + ": training diverged: the objective is " + detail::number(objective) +
+                        " (this optimizer has no guarded step, so θ may hold the non-finite values)");
             }
             total += objective;
             ++t;
