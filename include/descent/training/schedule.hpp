@@ -4,9 +4,10 @@
 // optimizer with set_learning_rate, so any schedule composes with any optimizer.
 //
 // A schedule is called as schedule(epoch, t):
-//   epoch  the number of epochs completed in this call of fit (0 during the first),
-//   t      the number of updates (optimizer steps) made in this call of fit, before
+//   epoch  the number of epochs completed in this run of fit (0 during the first),
+//   t      the number of updates (optimizer steps) made in this run of fit, before
 //          this one (0 for the first step, counted across epochs).
+// A run resumed from a checkpoint counts both from the run's start, not the resume's.
 // Any callable double(int, std::int64_t) is a schedule; the three below are the course's.
 #include <cmath>
 #include <concepts>
