@@ -1,5 +1,6 @@
 // detail::ThreadPool and run_on_threads: each index of a task runs exactly once,
-// on the caller (index 0) and the workers; a pool in use by another thread, or
+// index 0 on the caller, the others on the workers or, when no worker has claimed
+// them yet, on the caller; a pool in use by another thread, or
 // a call from inside a task, leaves the work to the caller alone; workers that
 // spin or sleep are woken and joined; set_threads resizes the global pool; and
 // a process (a child made by fork() included) exits cleanly with a started pool.
@@ -19,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #if defined(__unix__) || defined(__APPLE__)
 #include <signal.h>
 #include <sys/wait.h>
@@ -91,17 +95,70 @@ TEST_CASE("Every index of a task runs exactly once, index 0 on the caller", "[th
                 for (int i = 0; i < 8; ++i)
                     all_right = all_right && runs[static_cast<std::size_t>(i)] == (i < n ? 1 : 0) &&
                                 (i >= n || seen_count[static_cast<std::size_t>(i)] == n);
-                if (n > 0) {
-                    all_right = all_right && on[0] == std::this_thread::get_id();
-                    const std::set<std::thread::id> distinct(on.begin(), on.begin() + n);
-                    all_right = all_right && static_cast<int>(distinct.size()) == n;
-                }
+                if (n > 0) all_right = all_right && on[0] == std::this_thread::get_id();
             }
             CHECK(all_right);
         }
         CHECK(pool.running() == workers);
     }
 }
+
+TEST_CASE("The workers run the other shares while the caller runs its own", "[thread_pool]") {
+    ThreadPool pool(3);
+    for (int repeat = 0; repeat < 20; ++repeat) {
+        std::atomic<int> others_done{0};
+        std::atomic<bool> waited{false};
+        std::array<std::thread::id, 4> on{};
+        auto task = [&](int i, int) {
+            on[static_cast<std::size_t>(i)] = std::this_thread::get_id();
+            if (i != 0) {
+                others_done.fetch_add(1);
+                return;
+            }
+            // Share 0 ends only once the three others are done: by the workers, then.
+            const auto deadline = std::chrono::steady_clock::now() + 10s;
+            while (others_done.load() < 3 && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::yield();
+            waited = others_done.load() == 3;
+        };
+        REQUIRE(run(pool, 4, task) == 4);
+        CHECK(waited);
+        const std::set<std::thread::id> distinct(on.begin(), on.end());
+        CHECK(distinct.size() >= 2);
+        CHECK(distinct.count(std::this_thread::get_id()) == 1);
+    }
+}
+
+#if defined(__linux__)
+TEST_CASE("The caller takes the shares that no worker has claimed", "[thread_pool]") {
+    // On one core, a woken worker often gets it only after the caller is done with
+    // its own share: the caller must then run the worker's share itself, not wait.
+    int stolen = 0, runs = 0;
+    bool all_right = true, pinned = false;
+    std::thread on_one_core([&] {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+        pinned = sched_setaffinity(0, sizeof one, &one) == 0;  // this thread, and the workers it starts
+        ThreadPool pool(1);
+        const auto me = std::this_thread::get_id();
+        for (; runs < 3000 && stolen < 10; ++runs) {
+            std::array<int, 2> hits{};
+            std::array<std::thread::id, 2> on{};
+            auto task = [&](int i, int) {
+                ++hits[static_cast<std::size_t>(i)];
+                on[static_cast<std::size_t>(i)] = std::this_thread::get_id();
+            };
+            all_right = all_right && run(pool, 2, task) == 2 && hits[0] == 1 && hits[1] == 1;
+            if (on[1] == me) ++stolen;
+        }
+    });
+    on_one_core.join();
+    CAPTURE(runs);
+    CHECK(all_right);
+    if (pinned) CHECK(stolen > 0);
+}
+#endif
 
 TEST_CASE("Workers that went to sleep wake for the next task, and a sleeping caller for the last worker",
           "[thread_pool]") {

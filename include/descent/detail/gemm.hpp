@@ -130,7 +130,8 @@ private:
 
     // C = α a bᵀ (+ C) for a depth of 1 (∇W(k) = ∇a(k) h(k-1)ᵀ of one sample): one pass
     // over C, a column at a time. Cut by rows, as matrix_vector is, so that at batch 1 each
-    // thread updates the rows of W(k) it read in the forward pass, still in its own cache.
+    // thread updates the rows of W(k) it read in the forward pass, still in its own cache
+    // (unless the caller took a late worker's share, then or now).
     template <class Lhs, class Rhs>
     static void outer(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), n = C.cols();

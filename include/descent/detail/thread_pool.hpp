@@ -14,7 +14,10 @@
 // Here an idle thread spins only briefly (spin_for, with a pause and then
 // yields), then blocks on a futex (std::atomic::wait): a quiet machine keeps a
 // fork and join of a few microseconds, a busy one loses at most spin_for per
-// wait instead of a time slice. The caller waits for the workers the same way.
+// wait instead of a time slice. The caller waits for the workers the same way,
+// but only for shares a worker has begun: once done with its own, the caller
+// takes every share no worker has claimed yet, so a worker that is not given a
+// core makes the product serial, never later than that.
 //
 // Rules that keep it from deadlocking or oversubscribing:
 // - One caller at a time: a second user thread that finds the pool in use (a
@@ -154,13 +157,15 @@ public:
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
-    // Runs fn(context, i, n) once for each i in [0, n), n = min(count, workers() + 1):
-    // i = 0 on the calling thread, the others on the workers, and returns n once all
-    // are done. Returns 0, having run nothing, when count < 2, when the pool is in use
-    // by another thread, when called from inside a task, or when no worker can be
-    // started: the caller then does the work alone.
-    // requires: fn does not throw on a worker (std::terminate); an exception of the
-    // caller's share is rethrown once the workers are done.
+    // Runs fn(context, i, n) once for each i in [0, n), n = min(count, workers() + 1),
+    // and returns n once all are done: i = 0 on the calling thread, each other i on
+    // whichever thread claims it first, a worker or the caller once its own share is
+    // done (so a worker that the machine gives no core to delays nothing). Returns 0,
+    // having run nothing, when count < 2, when the pool is in use by another thread,
+    // when called from inside a task, or when no worker can be started: the caller
+    // then does the work alone.
+    // requires: fn does not throw on a worker (std::terminate); an exception on the
+    // caller is rethrown once every share is done.
     int try_run(int count, Task fn, void* context) {
         if (count < 2 || in_pool_task()) return 0;
         if (busy_.exchange(1) != 0) return 0;
@@ -169,17 +174,14 @@ public:
             ~Release() { busy.set(0); }
         } release{busy_};
         if (started_ != wanted_.load(std::memory_order_relaxed) && !restart()) return 0;
-        const int n = count < started_ + 1 ? count : started_ + 1;
+        int n = count < started_ + 1 ? count : started_ + 1;
+        if (n > max_shares) n = max_shares;
         if (n < 2) return 0;
+        fn_ = fn;
+        context_ = context;
         pending_.reset(static_cast<std::uint32_t>(n - 1));
-        for (int w = 1; w < n; ++w) {
-            Slot& slot = slots_[static_cast<std::size_t>(w - 1)];
-            slot.fn = fn;
-            slot.context = context;
-            slot.index = w;
-            slot.count = n;
-            slot.go.add(1);
-        }
+        claims_.store(shares(1, n), std::memory_order_release);  // share 0 is the caller's
+        for (int w = 0; w < n - 1; ++w) slots_[static_cast<std::size_t>(w)].go.add(1);
         std::exception_ptr failure;
         in_pool_task() = true;
         try {
@@ -187,6 +189,7 @@ public:
         } catch (...) {
             failure = std::current_exception();
         }
+        help(&failure);
         in_pool_task() = false;
         pending_.await([](std::uint32_t left) { return left == 0; });
         if (failure) std::rethrow_exception(failure);
@@ -218,26 +221,53 @@ public:
         started_ = 0;
         busy_.reset(0);
         pending_.reset(0);
+        claims_.store(0, std::memory_order_relaxed);
     }
 
 private:
+    static constexpr int max_shares = 0xffff;
+
+    // The shares of the current run, in one word: the next unclaimed one and their count.
+    static constexpr std::uint32_t shares(int next, int count) noexcept {
+        return static_cast<std::uint32_t>(count) << 16 | static_cast<std::uint32_t>(next);
+    }
+
     struct alignas(64) Slot {
-        Signal go;  // bumped once per task, and once to stop
-        Task fn = nullptr;
-        void* context = nullptr;
-        int index = 0, count = 0;
-        bool stop = false;
+        Signal go;  // bumped to wake the worker for a run, and to stop it
+        std::atomic<bool> stop{false};  // atomic: a worker woken late reads it during another run
         std::thread thread;
     };
+
+    // Claims and runs shares of the current run until none is left. A successful claim
+    // means the run is not over (its caller waits for that share), so fn_ and context_
+    // are the run's; a thread that comes late claims nothing, whichever run woke it.
+    void help(std::exception_ptr* failure) noexcept {
+        std::uint32_t word = claims_.load(std::memory_order_acquire);
+        for (;;) {
+            const int next = static_cast<int>(word & 0xffff), count = static_cast<int>(word >> 16);
+            if (next >= count) return;
+            if (!claims_.compare_exchange_weak(word, word + 1, std::memory_order_acquire)) continue;
+            if (failure == nullptr) {
+                fn_(context_, next, count);  // on a worker: an exception ends the program
+            } else {
+                try {
+                    fn_(context_, next, count);
+                } catch (...) {
+                    if (!*failure) *failure = std::current_exception();
+                }
+            }
+            pending_.count_down();
+            word = claims_.load(std::memory_order_acquire);
+        }
+    }
 
     static void work(ThreadPool* pool, Slot* slot) noexcept {
         in_pool_task() = true;
         std::uint32_t seen = 0;
         for (;;) {
             seen = slot->go.await([seen](std::uint32_t now) { return now != seen; });
-            if (slot->stop) return;
-            slot->fn(slot->context, slot->index, slot->count);
-            pool->pending_.count_down();
+            if (slot->stop.load(std::memory_order_acquire)) return;
+            pool->help(nullptr);
         }
     }
 
@@ -250,7 +280,7 @@ private:
     void stop() noexcept {
         for (int w = 0; w < started_; ++w) {
             Slot& slot = slots_[static_cast<std::size_t>(w)];
-            slot.stop = true;
+            slot.stop.store(true, std::memory_order_release);
             slot.go.add(1);
             slot.thread.join();
         }
@@ -282,7 +312,10 @@ private:
     int started_ = 0;
     std::unique_ptr<Slot[]> slots_;
     mutable Signal busy_;  // 1 while a caller (or resize) owns the pool
-    Signal pending_;       // workers not done with the current task
+    Task fn_ = nullptr;    // the current run's task, written before claims_ is
+    void* context_ = nullptr;
+    alignas(64) std::atomic<std::uint32_t> claims_{0};
+    alignas(64) Signal pending_;  // shares 1..n-1 not done yet
 };
 
 // The count set_threads() sets: OMP_NUM_THREADS (its first entry) when set, as
