@@ -17,7 +17,9 @@
 // wait instead of a time slice. The caller waits for the workers the same way,
 // but only for shares a worker has begun: once done with its own, the caller
 // takes every share no worker has claimed yet, so a worker that is not given a
-// core makes the product serial, never later than that.
+// core makes the product serial, never later than that. Measured on the same
+// machine under a load of 3 to 5: fashion_mnist --epochs 2 on 2 threads took
+// 0.9 to 1.4 times as long as on 1, against 3 to 10 times with OpenMP.
 //
 // Rules that keep it from deadlocking or oversubscribing:
 // - One caller at a time: a second user thread that finds the pool in use (a
