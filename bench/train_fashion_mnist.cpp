@@ -34,7 +34,7 @@ struct Options {
     Eigen::Index batch = 128;
     double lr = 0.1;
     std::uint64_t seed = 1;
-    int threads = 0;  // 0: OpenMP's default
+    int threads = 0;  // 0: descent::threads()'s default
 };
 
 Options parse(int argc, char** argv) {
