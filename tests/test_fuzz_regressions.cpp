@@ -9,16 +9,19 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <descent/data/csv.hpp>
 #include <descent/data/idx.hpp>
+#include <descent/io/checkpoint.hpp>
 #include <descent/io/model_file.hpp>
 #include <new>
 #include <string>
 
 #include "file_support.hpp"
+#include "fuzz/checkpoint_run.hpp"
 #include "support.hpp"
 
 using Catch::Matchers::Contains;
@@ -148,4 +151,56 @@ TEST_CASE("a gzip IDX file that claims 2^47 pixels costs a few times its own siz
     CHECK_THAT(message_of<descent::data_error>([&] { descent::read_idx_images(file); }),
                Contains("but the file holds only 65536"));
     CHECK(largest.bytes() <= 8 * std::filesystem::file_size(file));
+}
+
+// Found by fuzz_checkpoint: a checkpoint (its CRC-32 right) of the fuzzers' small run after
+// epoch 1, whose early stopping kept a NaN among the best epoch's parameters and a best loss
+// no later epoch beats. fit resumed it, trained epochs 2 and 3, then put the best epoch's θ
+// back: it returned normally with a NaN in the network. The input is rebuilt here from the
+// run's own checkpoint (7.5 KB, mostly the random engine's state) with the change that mattered.
+TEST_CASE("a checkpoint whose best parameters hold a NaN is corrupt, and fit resumes nothing",
+          "[fuzz_regressions]") {
+    TempDir dir;
+    const descent::fuzz::CheckpointRun run;
+    const auto path = dir / "run.checkpoint";
+    {
+        auto net = descent::fuzz::checkpoint_net();
+        auto adam = descent::fuzz::checkpoint_optimizer();
+        descent::fit(net, adam, run.x, run.y, run.options(path, 1));
+    }
+    descent::Checkpoint c = descent::read_checkpoint(path);
+    REQUIRE(c.progress.best_epoch == 1);
+    REQUIRE(c.progress.best_parameters.size() > 0);
+    c.progress.best_loss = 0;  // no later epoch is better: early stopping puts epoch 1's θ back
+
+    // The writer refuses a NaN there, so the file is made by hand: the first best parameter
+    // is where two encodings differ that differ only in it, by every byte of its float.
+    auto with_first = [&](std::uint32_t bits) {
+        descent::Checkpoint d = c;
+        d.progress.best_parameters(0) = std::bit_cast<float>(bits);
+        return descent::encode_checkpoint(d);
+    };
+    std::string bytes = with_first(0x11111111);
+    const std::string other = with_first(0x22222222);
+    std::size_t at = 0;
+    while (bytes[at] == other[at]) ++at;
+    const float nan = std::numeric_limits<float>::quiet_NaN();  // the model is float: so are they
+    std::memcpy(bytes.data() + at, &nan, sizeof nan);
+    bytes.resize(bytes.size() - 4);
+    const std::uint32_t crc = descent::detail::crc32_of(bytes);
+    bytes.append(reinterpret_cast<const char*>(&crc), 4);  // this machine's byte order, as the file's
+    dir.write("run.checkpoint", bytes);
+
+    c.progress.best_parameters(0) = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH(descent::encode_checkpoint(c),
+                      Contains("encode_checkpoint: the best parameters hold nan at index 0"));
+    CHECK_THAT(message_of<descent::corrupt_checkpoint_error>([&] { descent::read_checkpoint(path); }),
+               Contains("corrupt checkpoint: the best parameters hold nan at index 0"));
+    auto net = descent::fuzz::checkpoint_net();
+    auto adam = descent::fuzz::checkpoint_optimizer();
+    const auto before = net.parameters().eval();
+    CHECK_THROWS_AS(descent::fit(net, adam, run.x, run.y, run.options(path, 3)),
+                    descent::corrupt_checkpoint_error);
+    CHECK(net.parameters() == before);
+    CHECK(adam.steps() == 0);
 }

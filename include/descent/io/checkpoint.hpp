@@ -62,6 +62,7 @@
 
 #include "../detail/file.hpp"
 #include "../detail/random.hpp"
+#include "../detail/validate.hpp"
 #include "../error.hpp"
 #include "../optimizers/optimizer_snapshot.hpp"
 #include "../training/early_stopping.hpp"
@@ -367,6 +368,11 @@ inline TrainingProgress decode_progress(CheckpointReader& in, const ModelImage& 
     for (Eigen::Index i = 0; i < p.best_parameters.size(); ++i)
         p.best_parameters(i) = model.scalar == 'f' ? static_cast<double>(in.get<float>("best parameters"))
                                                    : in.get<double>("best parameters");
+    // fit puts these back when it stops: a NaN here would end the run with a broken network
+    // and no error (found by fuzzing, tests/test_fuzz_regressions.cpp).
+    if (const Eigen::Index i = first_non_finite(p.best_parameters); i >= 0)
+        throw corrupt("the best parameters hold " + number(p.best_parameters(i)) + " at index " +
+                      std::to_string(i));
 
     const auto reports = in.get<std::uint32_t>("epoch reports");
     if (reports > in.remaining() / report_size)
@@ -398,7 +404,7 @@ inline TrainingProgress decode_progress(CheckpointReader& in, const ModelImage& 
 
 // The bytes of a checkpoint file holding `c`, in this machine's byte order.
 // throws: argument_error when c.model is not a sound model file or c.progress.best_parameters
-//         is neither empty nor of the model's size.
+//         is neither empty nor of the model's size, or holds a NaN or an infinity.
 inline std::string encode_checkpoint(const Checkpoint& c) {
     const auto order = std::endian::native;
     detail::ModelImage image{};
@@ -412,6 +418,10 @@ inline std::string encode_checkpoint(const Checkpoint& c) {
     if (best != 0 && best != image.parameter_count)
         throw argument_error("encode_checkpoint: " + std::to_string(best) +
                              " best parameters for a model of " + std::to_string(image.parameter_count));
+    if (const Eigen::Index i = detail::first_non_finite(c.progress.best_parameters); i >= 0)
+        throw argument_error("encode_checkpoint: the best parameters hold " +
+                             detail::number(c.progress.best_parameters(i)) + " at index " +
+                             std::to_string(i));
     detail::ModelWriter out(order);
     out.put_raw(detail::checkpoint_magic.data(), detail::checkpoint_magic.size());
     out.put(order == std::endian::little ? 'L' : 'B');
