@@ -75,7 +75,7 @@ void check_restore(const descent::Checkpoint& c) {
     }
 }
 
-void check_resume(std::string_view bytes) {
+void check_resume(std::string_view bytes, bool finite_theta) {
     static const descent::fuzz::CheckpointRun run;
     static const auto prototype = descent::fuzz::checkpoint_net();
     auto net = prototype;
@@ -85,7 +85,9 @@ void check_resume(std::string_view bytes) {
     try {
         const auto reports = descent::fit(net, adam, run.x, run.y, run.options(path, 3));
         DESCENT_FUZZ_CHECK(reports.size() <= 3);
-        DESCENT_FUZZ_CHECK(net.parameters().allFinite());
+        // Only a checkpoint's own NaN can come back, when no epoch is left to train
+        // (a step would stop on it): fit never makes one of a finite θ.
+        DESCENT_FUZZ_CHECK(net.parameters().allFinite() || !finite_theta);
     } catch (const descent::checkpoint_error&) {
         DESCENT_FUZZ_CHECK(net.parameters() == prototype.parameters());
         DESCENT_FUZZ_CHECK(same_snapshot(adam.snapshot(), before));
@@ -107,7 +109,10 @@ void take(std::string_view bytes) {
     const std::string encoded = descent::encode_checkpoint(*c);
     DESCENT_FUZZ_CHECK(descent::encode_checkpoint(descent::decode_checkpoint(encoded)) == encoded);
     check_restore(*c);
-    check_resume(bytes);
+    const auto image = descent::detail::decode_model(c->model, "fuzz");
+    const bool finite_theta =
+        image.scalar != 'f' || descent::detail::decode_parameters<float>(image, "fuzz").allFinite();
+    check_resume(bytes, finite_theta);
 }
 
 }  // namespace
