@@ -219,7 +219,7 @@ public:
     // joining (their memory is left behind) so that the next run starts new ones.
     // requires: only the forking thread runs (as in a child right after fork).
     void forget_workers_after_fork() noexcept {
-        static_cast<void>(slots_.release());
+        forgotten_ = slots_.release();  // kept reachable: a leak checker need not report it
         started_ = 0;
         busy_.reset(0);
         pending_.reset(0);
@@ -313,6 +313,7 @@ private:
     std::atomic<int> wanted_;
     int started_ = 0;
     std::unique_ptr<Slot[]> slots_;
+    Slot* forgotten_ = nullptr;  // the parent's workers, in a child made by fork()
     mutable Signal busy_;  // 1 while a caller (or resize) owns the pool
     Task fn_ = nullptr;    // the current run's task, written before claims_ is
     void* context_ = nullptr;
