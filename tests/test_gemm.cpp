@@ -2,9 +2,9 @@
 // layers use (and the awkward ones: a single row or column, a depth of 1, sizes
 // that do not fall on the kernel's blocks), transposed operands, C = αAB and
 // C += αAB, on one to four threads; and the choice of thread counts.
+#include <array>
 #include <descent/detail/gemm.hpp>
 #include <descent/threads.hpp>
-#include <array>
 #include <initializer_list>
 
 #include "support.hpp"
@@ -78,7 +78,7 @@ TEST_CASE("threads_for uses one thread for small work and never more than asked"
     descent::set_threads(2);
     CHECK(threads_for(10.0 * 256 * 32, min_work_per_thread, 1000) == 1);  // the output layer at batch 32
     CHECK(threads_for(1e3 * min_work_per_thread, min_work_per_thread, 1) == 1);  // one part only
-    CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 2);  // layer 1 at batch 128
+    CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 2);         // layer 1 at batch 128
     descent::set_threads(8);
     CHECK(threads_for(512.0 * 784 * 128, min_work_per_thread, 10) == 8);
     CHECK(threads_for(3 * min_work_per_thread, min_work_per_thread, 10) == 3);

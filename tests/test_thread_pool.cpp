@@ -390,8 +390,9 @@ bool sums_right(int threads) {
 
 }  // namespace
 
-TEST_CASE("A process with a started pool exits, its workers joined, and a forked child gets a pool of its own",
-          "[thread_pool]") {
+TEST_CASE(
+    "A process with a started pool exits, its workers joined, and a forked child gets a pool of its own",
+    "[thread_pool]") {
     const int saved = descent::threads();
     // The parent's pool runs, so a child inherits a pool whose workers it does not have.
     REQUIRE(sums_right(2));

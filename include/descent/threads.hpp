@@ -33,6 +33,8 @@ inline void set_threads(int count) {
 
 // The most threads one product may use: set_threads()'s count or, when it was
 // never called, OMP_NUM_THREADS when set, else the cores this process may use.
-inline int threads() { return detail::thread_count(); }
+inline int threads() {
+    return detail::thread_count();
+}
 
 }  // namespace descent

@@ -235,7 +235,7 @@ private:
     }
 
     struct alignas(64) Slot {
-        Signal go;  // bumped to wake the worker for a run, and to stop it
+        Signal go;                      // bumped to wake the worker for a run, and to stop it
         std::atomic<bool> stop{false};  // atomic: a worker woken late reads it during another run
         std::thread thread;
     };
@@ -314,8 +314,8 @@ private:
     int started_ = 0;
     std::unique_ptr<Slot[]> slots_;
     Slot* forgotten_ = nullptr;  // the parent's workers, in a child made by fork()
-    mutable Signal busy_;  // 1 while a caller (or resize) owns the pool
-    Task fn_ = nullptr;    // the current run's task, written before claims_ is
+    mutable Signal busy_;        // 1 while a caller (or resize) owns the pool
+    Task fn_ = nullptr;          // the current run's task, written before claims_ is
     void* context_ = nullptr;
     alignas(64) std::atomic<std::uint32_t> claims_{0};
     alignas(64) Signal pending_;  // shares 1..n-1 not done yet
@@ -344,7 +344,9 @@ inline std::atomic<int>& thread_count_setting() noexcept {
     return count;
 }
 
-inline int thread_count() noexcept { return thread_count_setting().load(std::memory_order_relaxed); }
+inline int thread_count() noexcept {
+    return thread_count_setting().load(std::memory_order_relaxed);
+}
 
 // Set once the global pool is destroyed at exit: later products run alone.
 inline std::atomic<bool> global_pool_gone{false};
@@ -358,7 +360,9 @@ struct GlobalPool {
         });
 #endif
     }
-    ~GlobalPool() { global_pool_gone.store(true); }
+    ~GlobalPool() {
+        global_pool_gone.store(true);
+    }
     GlobalPool(const GlobalPool&) = delete;
     GlobalPool& operator=(const GlobalPool&) = delete;
 
@@ -370,7 +374,9 @@ struct GlobalPool {
 };
 
 // The pool of descent's products, created at its first use; nullptr after exit began.
-inline ThreadPool* global_pool() noexcept { return GlobalPool::global_pool(); }
+inline ThreadPool* global_pool() noexcept {
+    return GlobalPool::global_pool();
+}
 
 // Runs body(i, n) for each i in [0, n) on n <= count threads of the global pool, or
 // body(0, 1) on the caller when count is 1, the pool is in use, or the call is nested.
