@@ -17,7 +17,6 @@
 
 #include <bit>
 #include <cstdint>
-#include <cstdlib>
 #include <descent/io/checkpoint.hpp>
 #include <filesystem>
 #include <string>
@@ -46,10 +45,16 @@ public:
             std::filesystem::is_directory(shm, error) ? shm : std::filesystem::temp_directory_path();
         directory_ = base / ("descent-fuzz-checkpoint-" + std::to_string(::getpid()));
         std::filesystem::create_directories(directory_);
-        std::atexit([] { std::filesystem::remove_all(instance().directory_); });
     }
+    ~Scratch() {
+        std::error_code ignored;
+        std::filesystem::remove_all(directory_, ignored);
+    }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+
     static Scratch& instance() {
-        static Scratch scratch;
+        static Scratch scratch;  // removed at exit (not after a crash: the input is what matters then)
         return scratch;
     }
     std::filesystem::path hold(std::string_view bytes) const {
