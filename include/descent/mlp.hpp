@@ -171,10 +171,9 @@ public:
         detail::check_batch(x, inputs(), "Mlp::accuracy");
         detail::check_labels(labels, x.cols(), classes(), "Mlp::accuracy");
         const auto predicted = predict(x);
-        return static_cast<double>(std::ranges::count_if(
-                   std::views::iota(std::size_t{0}, predicted.size()),
-                   [&](std::size_t t) { return predicted[t] == labels[t]; })) /
-               static_cast<double>(predicted.size());
+        std::size_t correct = 0;  // a plain loop: clang 14 cannot compile views::iota with libstdc++ 12
+        for (std::size_t t = 0; t < predicted.size(); ++t) correct += predicted[t] == labels[t] ? 1 : 0;
+        return static_cast<double>(correct) / static_cast<double>(predicted.size());
     }
 
     // The mean loss (1/B) Σ_t -log f(x_t)_{y_t}; θ and ∇θ are untouched.
