@@ -6,7 +6,7 @@
 //
 //   fashion_mnist [--hidden 512,256] [--activation relu] [--epochs 30] ...   (--help lists all)
 //
-// The last line printed is test_accuracy=0.XXXX.
+// The last line printed is test_accuracy=<four decimals>.
 #include <descent/descent.hpp>
 
 #include <charconv>
@@ -49,7 +49,7 @@ struct Options {
 };
 
 constexpr const char* usage = R"(usage: fashion_mnist [options]
-Trains a multilayer perceptron on Fashion-MNIST and prints test_accuracy=0.XXXX last.
+Trains a multilayer perceptron on Fashion-MNIST and prints test_accuracy=<four decimals> last.
   --data DIR          the IDX files (default /usr/share/datasets/fashion-mnist)
   --hidden H1[,H2]    hidden layer sizes, one or two (default 512,256)
   --activation G      relu, tanh or sigmoid (default relu)

@@ -13,7 +13,7 @@
 //   mpirun -np 4 --host node1:2,node2:2 ./fashion_mnist_mpi --data /data/fashion-mnist
 //
 // Rank 0 prints, saves the model and evaluates the test set; the last line printed is
-// test_accuracy=0.XXXX, then where the steps' time went (the all-reduce's share).
+// test_accuracy=<four decimals>, then where the steps' time went (the all-reduce's share).
 #include <descent/descent.hpp>
 #include <descent/distributed/fit.hpp>
 #include <descent/distributed/mpi.hpp>
@@ -49,7 +49,7 @@ struct Options {
 
 constexpr const char* usage = R"(usage: mpirun -np N fashion_mnist_mpi [options]
 Trains a 784-512-256-10 ReLU network on Fashion-MNIST over N MPI ranks (data-parallel SGD)
-and prints test_accuracy=0.XXXX, then the time per step and the all-reduce's share of it.
+and prints test_accuracy=<four decimals>, then the time per step and the all-reduce's share of it.
   --data DIR        the IDX files, at this path on every host (default /usr/share/datasets/fashion-mnist)
   --epochs N        most epochs (default 10; early stopping may end it sooner)
   --batch B         minibatch per rank (default 128): each step sees N x B samples

@@ -252,31 +252,9 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
                         throw checkpoint_mismatch_error(
                             name + ": " + reason + " (mpi::fit's run is one of batch_size = ranks x batch_size = " +
                             std::to_string(ranks) + " x " + std::to_string(options.batch_size) + ")");
-                    // What fit checks of its own checkpoints, so that a hand-made one cannot derail the loop.
-                    const auto corrupt = [&](const std::string& what) {
-                        return corrupt_checkpoint_error(name + ": corrupt checkpoint for fit: " + what);
-                    };
-                    if (p.epoch > 0 && static_cast<Eigen::Index>(p.order.size()) != n)
-                        throw corrupt("no sample order after " + std::to_string(p.epoch) + " epochs");
-                    if (static_cast<int>(p.reports.size()) != p.epoch)
-                        throw corrupt(std::to_string(p.reports.size()) + " epoch reports for " +
-                                      std::to_string(p.epoch) + " epochs");
-                    if (p.updates != static_cast<std::int64_t>(p.epoch) * batches)
-                        throw corrupt(std::to_string(p.updates) + " updates in " + std::to_string(p.epoch) +
-                                      " epochs of " + std::to_string(batches) + " batches");
-                    if (options.early_stopping && p.best_epoch > 0 && p.best_parameters.size() == 0)
-                        throw corrupt("early stopping's best epoch " + std::to_string(p.best_epoch) +
-                                      " without its parameters");
-                    if (p.finished && !options.early_stopping)
-                        throw corrupt("the run is marked finished by early stopping, which is off");
+                    descent::detail::check_resumable(p, options, n, batches, name);
                     // Everything that allocates, before net and optimizer change.
-                    BestEpoch<Vector> resumed(options.early_stopping);
-                    if (p.best_epoch > 0) {
-                        if (options.early_stopping)
-                            resumed.record(p.best_epoch, p.best_loss, p.best_parameters.template cast<Scalar>());
-                        else
-                            resumed.record(p.best_epoch, p.best_loss, Vector());
-                    }
+                    BestEpoch<Vector> resumed = descent::detail::resumed_best<Vector>(p, options);
                     std::vector<Eigen::Index> resumed_order = p.epoch > 0 ? p.order : order;
                     std::vector<EpochReport> resumed_reports = p.reports;
                     restore_checkpoint(saved, net, optimizer, name);

@@ -251,6 +251,46 @@ inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions&
 
 }  // namespace detail
 
+namespace detail {
+
+// What fit itself writes into a checkpoint, checked on resuming, so that a hand-made
+// or damaged one cannot derail the loop. fit and mpi::fit share it.
+// throws: corrupt_checkpoint_error naming `name`.
+inline void check_resumable(const TrainingProgress& p, const FitOptions& options, Eigen::Index n,
+                            Eigen::Index batches, const std::string& name) {
+    auto corrupt = [&](const std::string& what) {
+        return corrupt_checkpoint_error(name + ": corrupt checkpoint for fit: " + what);
+    };
+    if (p.epoch > 0 && static_cast<Eigen::Index>(p.order.size()) != n)
+        throw corrupt("no sample order after " + std::to_string(p.epoch) + " epochs");
+    if (static_cast<int>(p.reports.size()) != p.epoch)
+        throw corrupt(std::to_string(p.reports.size()) + " epoch reports for " + std::to_string(p.epoch) +
+                      " epochs");
+    if (p.updates != static_cast<std::int64_t>(p.epoch) * batches)
+        throw corrupt(std::to_string(p.updates) + " updates in " + std::to_string(p.epoch) + " epochs of " +
+                      std::to_string(batches) + " batches");
+    if (options.early_stopping && p.best_epoch > 0 && p.best_parameters.size() == 0)
+        throw corrupt("early stopping's best epoch " + std::to_string(p.best_epoch) + " without its parameters");
+    if (p.finished && !options.early_stopping)
+        throw corrupt("the run is marked finished by early stopping, which is off");
+}
+
+// Early stopping's tracker as the checkpoint left it (θ of the best epoch only when it is on).
+template <class Vector>
+BestEpoch<Vector> resumed_best(const TrainingProgress& p, const FitOptions& options) {
+    using Scalar = typename Vector::Scalar;
+    BestEpoch<Vector> best(options.early_stopping);
+    if (p.best_epoch > 0) {
+        if (options.early_stopping)
+            best.record(p.best_epoch, p.best_loss, p.best_parameters.template cast<Scalar>());
+        else
+            best.record(p.best_epoch, p.best_loss, Vector());
+    }
+    return best;
+}
+
+}  // namespace detail
+
 // Trains net with optimizer on (x, labels), one sample per column of x.
 // throws: argument_error for epochs < 1, batch_size < 1, early stopping without a
 //         validation set or with patience < 1 or min_delta < 0, a schedule with an
@@ -344,31 +384,9 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                 const TrainingProgress& p = saved.progress;
                 if (const auto reason = detail::run_mismatch(p, options, n, checksum); !reason.empty())
                     throw checkpoint_mismatch_error(name + ": " + reason);
-                // What fit itself writes, checked, so that a hand-made checkpoint cannot derail the loop.
-                auto corrupt = [&](const std::string& what) {
-                    return corrupt_checkpoint_error(name + ": corrupt checkpoint for fit: " + what);
-                };
-                if (p.epoch > 0 && static_cast<Eigen::Index>(p.order.size()) != n)
-                    throw corrupt("no sample order after " + std::to_string(p.epoch) + " epochs");
-                if (static_cast<int>(p.reports.size()) != p.epoch)
-                    throw corrupt(std::to_string(p.reports.size()) + " epoch reports for " +
-                                  std::to_string(p.epoch) + " epochs");
-                if (p.updates != static_cast<std::int64_t>(p.epoch) * batches)
-                    throw corrupt(std::to_string(p.updates) + " updates in " + std::to_string(p.epoch) +
-                                  " epochs of " + std::to_string(batches) + " batches");
-                if (options.early_stopping && p.best_epoch > 0 && p.best_parameters.size() == 0)
-                    throw corrupt("early stopping's best epoch " + std::to_string(p.best_epoch) +
-                                  " without its parameters");
-                if (p.finished && !options.early_stopping)
-                    throw corrupt("the run is marked finished by early stopping, which is off");
+                detail::check_resumable(p, options, n, batches, name);
                 // Everything that allocates, before net and optimizer change (strong guarantee).
-                BestEpoch<Vector> resumed(options.early_stopping);
-                if (p.best_epoch > 0) {
-                    if (options.early_stopping)
-                        resumed.record(p.best_epoch, p.best_loss, p.best_parameters.template cast<Scalar>());
-                    else
-                        resumed.record(p.best_epoch, p.best_loss, Vector());
-                }
+                BestEpoch<Vector> resumed = detail::resumed_best<Vector>(p, options);
                 std::vector<Eigen::Index> resumed_order = p.epoch > 0 ? p.order : order;
                 std::vector<EpochReport> resumed_reports = p.reports;
                 restore_checkpoint(saved, net, optimizer, name);
