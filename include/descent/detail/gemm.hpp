@@ -17,8 +17,20 @@
 //    (or columns) per thread of descent's pool (thread_pool.hpp), each run by
 //    Eigen's single-threaded kernel, only when every slab holds enough work to pay for a fork and a join
 //    (min_work_per_thread); the 10-wide output layer and other small products
-//    stay on the calling thread. Matrix-vector products (batch 1), which
-//    Eigen never runs in parallel, are cut the same way.
+//    stay on the calling thread. Matrix-vector products and the outer products
+//    of batch 1 stay there too unless the matrix is far larger than a cache:
+//    cut by rows, the forward pass, ∇h(k-1) = W(k)ᵀ ∇a(k) (cut by columns) and
+//    the update each touch W(k) in another pattern, so the two cores' caches
+//    pass the weights back and forth at every step. Measured for 784-512-256-10
+//    at batch 1 (bench_training BM_step, quiet 2-core AMD EPYC): 62 µs per step
+//    on 1 thread, 250 µs on 2 when these products were cut.
+//
+// 3. Zeros skipped at batch 1. h(k-1) after a ReLU, and Fashion-MNIST's pixels,
+//    are about half zeros; a(k) = W(k) h(k-1) + b(k) and W(k) -= α ∇a(k) h(k-1)ᵀ
+//    then need only the columns of W(k) where h(k-1) is not 0, which halves the
+//    memory that a per-example step moves. (A column that is skipped is one
+//    whose term is 0·W(k)_j: left out of the sum, it changes nothing unless that
+//    column holds an infinity or a NaN, which the divergence guard reports.)
 //
 // The GEMM kernel is Eigen's own, reached through Eigen::internal
 // (general_matrix_matrix_product, level3_blocking), whose interface is that of
@@ -49,9 +61,10 @@ namespace descent::detail {
 // against a few µs for a fork and join of the pool whose workers are still
 // spinning (to be tuned on a quiet machine: see bench/README.md).
 inline constexpr double min_work_per_thread = 131072;
-// A matrix-vector product moves one byte per flop and runs from memory, so a
-// slab pays for a fork with less arithmetic.
-inline constexpr double min_gemv_work_per_thread = 32768;
+// Matrix-vector and outer products are cut only beyond 16 MiB of float weights
+// (4M multiply-adds), where the matrix comes from memory at every step anyway
+// and two cores fetch it faster than one; below that, see point 2 above.
+inline constexpr double min_gemv_work_per_thread = 4194304;
 
 // How many threads a product of `work` multiply-adds may use, cut into `parts`
 // at most: 1 inside a task of the pool already (no threads times threads).
@@ -110,12 +123,36 @@ public:
     }
 
 private:
+    // c += α Σ_j b_j A(:, j) over the j where b_j ≠ 0 (point 3 above), four columns
+    // to a pass over c. A's columns are contiguous.
+    template <class Out, class Lhs, class Vector>
+    static void add_nonzero_columns(Out c, const Lhs& A, const Vector& b, Scalar alpha) {
+        Eigen::Index j[4];
+        int found = 0;
+        for (Eigen::Index col = 0; col < A.cols(); ++col) {
+            if (b(col) == Scalar(0)) continue;
+            j[found++] = col;
+            if (found == 4) {
+                c.noalias() += (alpha * b(j[0])) * A.col(j[0]) + (alpha * b(j[1])) * A.col(j[1]) +
+                               (alpha * b(j[2])) * A.col(j[2]) + (alpha * b(j[3])) * A.col(j[3]);
+                found = 0;
+            }
+        }
+        for (int i = 0; i < found; ++i) c.noalias() += (alpha * b(j[i])) * A.col(j[i]);
+    }
+
     // c = α A b (+ c), cut by rows of A: each slab is a matrix-vector product of its own.
     template <class Lhs, class Rhs>
     static void matrix_vector(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha,
                               bool accumulate) {
         const Eigen::Index m = C.rows(), k = A.cols();
         const int count = threads_for(double(m) * double(k), min_gemv_work_per_thread, m / 16);
+        if constexpr (!(std::remove_cvref_t<Lhs>::Flags & Eigen::RowMajorBit)) {
+            if (count == 1) {
+                if (!accumulate) C.setZero();
+                return add_nonzero_columns(C.col(0), A, B.col(0), alpha);
+            }
+        }
         run_on_threads(count, [&](int i, int actual) {
             const auto [begin, end] = slab(m, actual, i, 16);
             if (begin == end) return;
@@ -143,10 +180,10 @@ private:
             for (Eigen::Index j = 0; j < n; ++j) {
                 auto c = C.col(j).segment(begin, end - begin);
                 const Scalar s = alpha * B(0, j);
-                if (accumulate)
-                    c += s * a;
-                else
+                if (!accumulate)
                     c = s * a;
+                else if (s != Scalar(0))  // point 3 above
+                    c += s * a;
             }
         });
     }
