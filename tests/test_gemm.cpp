@@ -61,6 +61,32 @@ TEMPLATE_TEST_CASE("Products match Eigen's products, transposed or not, set or a
     descent::set_threads(saved);
 }
 
+// At batch 1 the columns of W(k) where h(k-1) is 0 are skipped (gemm.hpp, point 3):
+// half-zero vectors, as ReLU gives, the first and last entries included, and all zeros.
+TEMPLATE_TEST_CASE("Batch-1 products with zeros in h(k-1) match Eigen's", "[gemm]", float, double) {
+    using T = TestType;
+    descent::detail::Products<T> products;
+    const Matrix<T> W = descent::test::pseudo_random<T>(37, 23, 4);
+    const Matrix<T> delta = descent::test::pseudo_random<T>(37, 1, 5);
+    for (const bool all_zero : {false, true}) {
+        Matrix<T> h = descent::test::pseudo_random<T>(23, 1, 6);
+        for (Eigen::Index j = 0; j < h.rows(); ++j)
+            if (all_zero || j % 2 == 0 || j == 5 || j == 22) h(j) = T(0);
+        CAPTURE(all_zero);
+        const Matrix<T> a0 = descent::test::pseudo_random<T>(37, 1, 7);
+        Matrix<T> a = a0;  // a(k) = W(k) h(k-1) + b(k), onto b(k)
+        products.multiply(Eigen::Map<Matrix<T>>(a.data(), 37, 1), W, h, T(1), true);
+        CHECK(relative_error<T>(a, Matrix<T>(a0 + W * h)) <= descent::test::tolerance<T>());
+        products.multiply(Eigen::Map<Matrix<T>>(a.data(), 37, 1), W, h, T(2), false);
+        CHECK(relative_error<T>(a, Matrix<T>(T(2) * W * h)) <= descent::test::tolerance<T>());
+        Matrix<T> w = W;  // W(k) -= α ∇a(k) h(k-1)ᵀ: columns where h(k-1) is 0 stay bit for bit
+        products.multiply(Eigen::Map<Matrix<T>>(w.data(), 37, 23), delta, h.transpose(), T(-0.5), true);
+        CHECK(relative_error<T>(w, Matrix<T>(W - T(0.5) * delta * h.transpose())) <= descent::test::tolerance<T>());
+        for (Eigen::Index j = 0; j < h.rows(); ++j)
+            if (h(j) == T(0)) CHECK((w.col(j).array() == W.col(j).array()).all());
+    }
+}
+
 TEST_CASE("Products of depth 0 set C to 0 or leave it", "[gemm]") {
     descent::detail::Products<double> products;
     Eigen::MatrixXd C = Eigen::MatrixXd::Constant(3, 2, 5), A(3, 0), B(0, 2);
