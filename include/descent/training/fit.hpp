@@ -450,7 +450,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
             } else {
                 // An optimizer of one's own without a guarded step: the guard can only look after it.
                 objective = optimizer.step(net, xb, yview);
-                if (!std::isfinite(objective) || !net.parameters().allFinite())
+                if (!std::isfinite(objective) || !detail::all_finite(net.parameters()))
                     throw divergence_error(
                         where() + ": training diverged: the objective is " + detail::number(objective) +
                         " (this optimizer has no guarded step, so θ may hold the non-finite values)");
