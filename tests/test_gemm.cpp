@@ -81,7 +81,8 @@ TEMPLATE_TEST_CASE("Batch-1 products with zeros in h(k-1) match Eigen's", "[gemm
         CHECK(relative_error<T>(a, Matrix<T>(T(2) * W * h)) <= descent::test::tolerance<T>());
         Matrix<T> w = W;  // W(k) -= α ∇a(k) h(k-1)ᵀ: columns where h(k-1) is 0 stay bit for bit
         products.multiply(Eigen::Map<Matrix<T>>(w.data(), 37, 23), delta, h.transpose(), T(-0.5), true);
-        CHECK(relative_error<T>(w, Matrix<T>(W - T(0.5) * delta * h.transpose())) <= descent::test::tolerance<T>());
+        CHECK(relative_error<T>(w, Matrix<T>(W - T(0.5) * delta * h.transpose())) <=
+              descent::test::tolerance<T>());
         for (Eigen::Index j = 0; j < h.rows(); ++j)
             if (h(j) == T(0)) CHECK((w.col(j).array() == W.col(j).array()).all());
     }

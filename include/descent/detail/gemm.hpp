@@ -166,9 +166,9 @@ private:
     }
 
     // C = α a bᵀ (+ C) for a depth of 1 (∇W(k) = ∇a(k) h(k-1)ᵀ of one sample): one pass
-    // over C, a column at a time. Cut by rows, as matrix_vector is, so that at batch 1 each
-    // thread updates the rows of W(k) it read in the forward pass, still in its own cache
-    // (unless the caller took a late worker's share, then or now).
+    // over C, a column at a time, skipping the columns whose b_j is 0 when accumulating
+    // (point 3 above). Cut by rows, as matrix_vector is, only for matrices beyond a cache
+    // (min_gemv_work_per_thread, point 2).
     template <class Lhs, class Rhs>
     static void outer(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), n = C.cols();
