@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "activations/identity.hpp"
+#include "architecture.hpp"
 #include "detail/random.hpp"
 #include "detail/validate.hpp"
 #include "error.hpp"
@@ -125,6 +126,21 @@ public:
         std::vector<Eigen::Index> s{inputs()};
         std::apply([&](const auto&... layer) { (s.push_back(layer.outputs()), ...); }, layers_);
         return s;
+    }
+
+    // What this network is, as plain data: each layer's kind, activation and sizes, the head.
+    Architecture architecture() const {
+        Architecture a;
+        a.scalar = std::is_same_v<Scalar, float> ? "float" : "double";
+        std::apply(
+            [&](const auto&... layer) {
+                (a.layers.push_back({std::remove_cvref_t<decltype(layer)>::kind,
+                                     std::remove_cvref_t<decltype(layer)>::activation::name, layer.inputs(),
+                                     layer.outputs()}),
+                 ...);
+            },
+            layers_);
+        return a;
     }
 
     template <std::size_t K>

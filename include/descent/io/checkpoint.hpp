@@ -65,39 +65,10 @@
 #include "../detail/validate.hpp"
 #include "../error.hpp"
 #include "../optimizers/optimizer_snapshot.hpp"
-#include "../training/early_stopping.hpp"
-#include "../training/epoch_report.hpp"
+#include "../training/run_state.hpp"
 #include "model_file.hpp"
 
 namespace descent {
-
-// Where a training run is, after a whole epoch: what fit keeps between epochs, and what a
-// loop of one's own may keep (the fields it does not use stay at their defaults).
-struct TrainingProgress {
-    int epoch = 0;             // epochs completed
-    std::int64_t updates = 0;  // t: optimizer steps made, the schedule's position
-    bool finished = false;     // early stopping ended the run: resuming trains no more
-    Engine engine{};           // the shuffling engine, after the last epoch's shuffle
-    // The order the samples were visited in during the last epoch; fit reshuffles it in
-    // place, so the next epoch's order depends on it. Empty, or a permutation of [0, samples).
-    std::vector<Eigen::Index> order;
-    std::vector<EpochReport> reports;  // of the epochs completed, in order
-
-    // What the run was, so that resuming it with other data or options is refused.
-    std::uint64_t seed = 0;
-    std::int64_t samples = 0;
-    std::int64_t batch_size = 0;
-    std::uint32_t data_checksum = 0;  // CRC-32 of the training and validation data
-    double max_gradient_norm = 0;
-
-    // Early stopping's tracker (BestEpoch): the rule, the lowest validation loss and its
-    // epoch (0 before any), and θ then (empty without early stopping). θ is kept in
-    // double here, which holds a float exactly.
-    std::optional<EarlyStopping> early_stopping;
-    double best_loss = std::numeric_limits<double>::infinity();
-    int best_epoch = 0;
-    Eigen::VectorXd best_parameters;
-};
 
 // A checkpoint file's content, decoded and checked, not yet matched to a network.
 struct Checkpoint {

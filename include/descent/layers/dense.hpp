@@ -23,6 +23,8 @@ public:
     using scalar_type = Scalar;
     using activation = Act;
     using initializer = Init;
+    // What model files and summaries call this layer (architecture.hpp).
+    static constexpr const char* kind = "dense";
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
     using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
     // The same layer over another scalar type (the gradient checker works in double).
