@@ -181,7 +181,7 @@ std::vector<EpochReport> train(Net& net, const Options& o, double alpha, const D
     if (show && !o.checkpoint.empty()) {
         std::filesystem::create_directories(o.checkpoint);
         const auto path = std::filesystem::path(o.checkpoint) / "fashion_mnist.checkpoint";
-        options.checkpoint = Checkpointing{path, 1, o.resume};
+        options.checkpoint = Checkpointing{checkpoint_file(path), 1, o.resume};
         if (o.resume && std::filesystem::exists(path))
             std::printf("resuming from %s after epoch %d\n", path.string().c_str(),
                         read_checkpoint(path).progress.epoch);

@@ -140,7 +140,7 @@ int run(const mpi::Communicator& world, const Options& o) {
     Progress progress(stderr, lead && !o.quiet ? Progress::Mode::automatic : Progress::Mode::never);
     progress.attach(options);
     // A killed job, run again with the same flags, goes on from the last epoch it finished.
-    if (!o.checkpoint.empty()) options.checkpoint = Checkpointing{o.checkpoint, 1, true};
+    if (!o.checkpoint.empty()) options.checkpoint = Checkpointing{checkpoint_file(o.checkpoint), 1, true};
 
     Momentum optimizer(o.learning_rate, o.lambda, L2{}, o.momentum);
     mpi::StepTimes times;

@@ -118,7 +118,7 @@ descent::FitOptions options_for(int epochs, const std::filesystem::path& path, b
     o.seed = 11;
     o.early_stopping = descent::EarlyStopping{3, 0.0};
     o.schedule = descent::InverseTimeDecay(0.2, 0.01);
-    o.checkpoint = descent::Checkpointing{path, 1, resume};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(path), 1, resume};
     return o;
 }
 
@@ -262,7 +262,7 @@ TEST_CASE("fit writes a checkpoint every N epochs and after the last, before on_
     descent::FitOptions o;
     o.epochs = 7;
     o.batch_size = 6;
-    o.checkpoint = descent::Checkpointing{dir / "run", 3, false};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "run"), 3, false};
     std::vector<int> seen;
     o.on_epoch = [&](const descent::EpochReport&) {
         seen.push_back(

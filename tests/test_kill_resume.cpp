@@ -82,7 +82,7 @@ std::vector<descent::EpochReport> train(const Problem& p, const fs::path& checkp
     o.schedule = descent::InverseTimeDecay(0.02, 0.001);
     o.validate_on(p.held_out.x, p.held_out.y);
     o.early_stopping = descent::EarlyStopping{epochs, 0.0};
-    o.checkpoint = descent::Checkpointing{checkpoint, 1, true};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(checkpoint), 1, true};
     return descent::fit(net, adam, p.train.x, p.train.y, o);
 }
 

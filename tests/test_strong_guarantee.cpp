@@ -275,7 +275,7 @@ TEST_CASE("strong guarantee: fit", "[strong_guarantee]") {
         descent::FitOptions o;
         o.epochs = 2;
         o.seed = 5;
-        o.checkpoint = descent::Checkpointing{dir / "run", 1, false};
+        o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "run"), 1, false};
         descent::fit(net, adam, s.d.x, s.d.y, o);
     }
     dir.write("corrupt", contents(dir / "run").substr(0, 100));
@@ -350,15 +350,15 @@ TEST_CASE("strong guarantee: fit", "[strong_guarantee]") {
     o.max_gradient_norm = not_a_number;
     expect((argument*)nullptr, o);
     o = base();
-    o.checkpoint = descent::Checkpointing{"", 1, false};
+    o.checkpoint = descent::Checkpointing{nullptr, 1, false};  // no store
     expect((argument*)nullptr, o);
-    o.checkpoint = descent::Checkpointing{dir / "new", 0, false};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "new"), 0, false};
     expect((argument*)nullptr, o);
-    o.checkpoint = descent::Checkpointing{dir / "corrupt", 1, true};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "corrupt"), 1, true};
     expect((descent::corrupt_checkpoint_error*)nullptr, o);
-    o.checkpoint = descent::Checkpointing{dir / "model", 1, true};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "model"), 1, true};
     expect((descent::not_a_checkpoint_error*)nullptr, o);
-    o.checkpoint = descent::Checkpointing{dir / "run", 1, true};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "run"), 1, true};
     expect((descent::checkpoint_mismatch_error*)nullptr, o);  // seed 0, not 5
     o.seed = 5;
     o.batch_size = 32;
@@ -381,7 +381,7 @@ TEST_CASE("strong guarantee: fit", "[strong_guarantee]") {
     o.max_gradient_norm = 1;
     refuses<argument>(net, [&] { descent::fit(net, frozen, s.d.x, s.d.y, o); });
     o = base();
-    o.checkpoint = descent::Checkpointing{dir / "frozen", 1, false};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir / "frozen"), 1, false};
     refuses<argument>(net, [&] { descent::fit(net, frozen, s.d.x, s.d.y, o); });
 }
 

@@ -25,3 +25,20 @@ struct Architecture {
 };
 
 }  // namespace descent
+
+namespace descent {
+
+// The architecture as messages show it: "784-128:relu-10 (softmax_cross_entropy, float)",
+// each hidden layer's width with its activation, the output layer's width last.
+inline std::string describe(const Architecture& a) {
+    if (a.layers.empty()) return "no layers";
+    std::string text = std::to_string(a.layers.front().inputs);
+    for (const auto& layer : a.layers) {
+        text += '-' + std::to_string(layer.outputs);
+        if (layer.kind != "dense") text += ':' + layer.kind;
+        if (&layer != &a.layers.back() || layer.activation != "identity") text += ':' + layer.activation;
+    }
+    return text + " (" + a.head + ", " + a.scalar + ")";
+}
+
+}  // namespace descent

@@ -45,7 +45,7 @@ struct CheckpointRun {
         o.seed = 5;
         o.validate_on(validation_x, validation_y);
         o.early_stopping = EarlyStopping{2, 0.0};
-        o.checkpoint = Checkpointing{path, 1, true};
+        o.checkpoint = Checkpointing{checkpoint_file(path), 1, true};
         return o;
     }
 };

@@ -352,7 +352,7 @@ TEST_CASE("a run stopped at a checkpoint resumes on 2 ranks as if it had not sto
 
     auto first = o;
     first.epochs = 2;
-    first.checkpoint = descent::Checkpointing{dir.path / "run.checkpoint", 1, true};
+    first.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir.path / "run.checkpoint"), 1, true};
     Net<double> net(sizes, 1);
     descent::Adam<descent::L2> adam(0.05, 1e-3);
     descent::mpi::fit(world, net, adam, d.x, d.y, first);
@@ -377,7 +377,7 @@ TEST_CASE("a checkpoint of 2 ranks at batch B is one of a process at batch 2B, a
     const SharedDir dir(world);
     const auto d = data<double>(100, 14);
     auto o = options(2, 8, 3);
-    o.checkpoint = descent::Checkpointing{dir.path / "mpi.checkpoint", 1, true};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir.path / "mpi.checkpoint"), 1, true};
     Net<double> net(sizes, 1);
     descent::Momentum<> momentum(0.1);
     descent::mpi::fit(world, net, momentum, d.x, d.y, o);
@@ -388,7 +388,7 @@ TEST_CASE("a checkpoint of 2 ranks at batch B is one of a process at batch 2B, a
     auto single = o;
     single.batch_size = 16;
     single.epochs = 4;
-    single.checkpoint = descent::Checkpointing{own, 1, true};
+    single.checkpoint = descent::Checkpointing{descent::checkpoint_file(own), 1, true};
     Net<double> one(sizes, 7);
     descent::Momentum<> one_momentum(0.1);
     descent::fit(one, one_momentum, d.x, d.y, single);
@@ -405,8 +405,9 @@ TEST_CASE("a checkpoint of 2 ranks at batch B is one of a process at batch 2B, a
     world.barrier();
     auto back = more;
     back.epochs = 5;
-    back.checkpoint = descent::Checkpointing{dir.path / "rank0.checkpoint", 1, true};
-    if (world.rank() == 1) back.checkpoint->path = dir.path / "no such directory" / "x";  // never used
+    back.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir.path / "rank0.checkpoint"), 1, true};
+    if (world.rank() == 1)  // never used
+        back.checkpoint->store = descent::checkpoint_file(dir.path / "no such directory" / "x");
     Net<double> three(sizes, 8);
     descent::Momentum<> three_momentum(0.1);
     const auto reports = descent::mpi::fit(world, three, three_momentum, d.x, d.y, back);
@@ -422,7 +423,7 @@ TEST_CASE("a checkpoint that rank 0 cannot write stops every rank, naming the fi
     const SharedDir dir(world);
     const auto d = data<double>(40, 15);
     auto o = options(2, 4, 1);
-    o.checkpoint = descent::Checkpointing{dir.path / "missing" / "run.checkpoint", 1, false};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir.path / "missing" / "run.checkpoint"), 1, false};
     Net<double> net(sizes, 1);
     descent::Sgd<> sgd(0.1);
     if (world.rank() == 0)
@@ -437,7 +438,7 @@ TEST_CASE("a damaged or foreign checkpoint is refused on every rank", "[mpi]") {
     const SharedDir dir(world);
     const auto d = data<double>(40, 16);
     auto o = options(1, 4, 1);
-    o.checkpoint = descent::Checkpointing{dir.path / "run.checkpoint", 1, true};
+    o.checkpoint = descent::Checkpointing{descent::checkpoint_file(dir.path / "run.checkpoint"), 1, true};
     Net<double> net(sizes, 1);
     descent::Sgd<> sgd(0.1);
     descent::mpi::fit(world, net, sgd, d.x, d.y, o);

@@ -47,7 +47,6 @@
 #include "../detail/validate.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
-#include "../io/checkpoint.hpp"
 #include "../optimizers/optimizer.hpp"
 #include "../training/divergence.hpp"
 #include "../training/early_stopping.hpp"
@@ -132,7 +131,7 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
     using Vector = typename Net::Vector;
     using Clock = std::chrono::steady_clock;
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-    constexpr bool checkpointable = CheckpointableOptimizer<Opt> && descent::detail::SavableNetwork<Net>;
+    constexpr bool checkpointable = CheckpointableOptimizer<Opt>;
     const int ranks = comm.size();
     const int rank = comm.rank();
     const bool writer = rank == 0;  // of the checkpoints
@@ -171,7 +170,7 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
             }
             descent::detail::require_non_negative(options.max_gradient_norm, "mpi::fit", "max_gradient_norm");
             if (options.checkpoint) {
-                if (options.checkpoint->path.empty()) throw argument_error("mpi::fit: Checkpointing::path is empty");
+                if (!options.checkpoint->store) throw argument_error("mpi::fit: Checkpointing::store is null");
                 descent::detail::require_at_least(options.checkpoint->every, 1, "mpi::fit", "Checkpointing::every");
                 if (!checkpointable)
                     throw argument_error("mpi::fit: checkpoints need an optimizer with snapshot() and restore() "
@@ -224,16 +223,15 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
     if constexpr (checkpointable) {
         if (options.checkpoint && options.checkpoint->resume) {
             // Rank 0 reads the file (if there is one) and sends its bytes; every rank decodes them.
-            const auto& path = options.checkpoint->path;
-            const std::string name = path.string();
+            CheckpointStore& store = *options.checkpoint->store;
+            const std::string name = store.name();
             std::string bytes;
             std::int64_t size = -1;  // no checkpoint yet: a fresh run
             std::exception_ptr failure;
             if (writer) {
                 try {
-                    std::error_code missing;
-                    if (std::filesystem::exists(path, missing)) {
-                        bytes = descent::detail::read_file(path);
+                    if (auto read = store.read()) {
+                        bytes = std::move(*read);
                         size = static_cast<std::int64_t>(bytes.size());
                     }
                 } catch (...) {
@@ -246,7 +244,7 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
                 bytes.resize(static_cast<std::size_t>(size));
                 comm.broadcast(std::span(bytes.data(), bytes.size()));
                 try {
-                    const Checkpoint saved = decode_checkpoint(bytes, name);
+                    const RunRecord saved = store.decode(bytes);
                     const TrainingProgress& p = saved.progress;
                     if (auto reason = descent::detail::run_mismatch(p, global, n, checksum); !reason.empty())
                         throw checkpoint_mismatch_error(
@@ -257,7 +255,7 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
                     BestEpoch<Vector> resumed = descent::detail::resumed_best<Vector>(p, options);
                     std::vector<Eigen::Index> resumed_order = p.epoch > 0 ? p.order : order;
                     std::vector<EpochReport> resumed_reports = p.reports;
-                    restore_checkpoint(saved, net, optimizer, name);
+                    restore_run(saved, net, optimizer, name);
                     best = std::move(resumed);
                     order.swap(resumed_order);
                     reports.swap(resumed_reports);
@@ -272,7 +270,7 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
                 agree(comm, failure, "mpi::fit");
             }
         }
-        if (options.checkpoint && writer) remove_stale_checkpoint_files(options.checkpoint->path);
+        if (options.checkpoint && writer) options.checkpoint->store->prepare();
     }
     if (finished || done >= options.epochs) {
         best->restore(net.parameters());
@@ -427,7 +425,7 @@ std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
                         progress.best_epoch = best->epoch();
                         if (options.early_stopping && best->epoch() > 0)
                             progress.best_parameters = best->parameters().template cast<double>();
-                        save_checkpoint(c->path, net, optimizer, progress);
+                        c->store->write(c->store->encode(make_run_record(net, optimizer, std::move(progress))));
                     } catch (...) {
                         failure = std::current_exception();
                     }

@@ -52,6 +52,7 @@
 #include <filesystem>
 #include <limits>
 #include <locale>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -483,13 +484,6 @@ inline void write_checkpoint(const std::filesystem::path& path, const Checkpoint
 }
 
 // An optimizer whose state can be saved and restored (every FirstOrder one).
-template <class O>
-concept CheckpointableOptimizer = requires(O& o, const O& c, const OptimizerSnapshot& s, Eigen::Index p) {
-    { c.snapshot() } -> std::convertible_to<OptimizerSnapshot>;
-    { c.mismatch(s, p) } -> std::convertible_to<std::string>;
-    o.restore(s, p);
-};
-
 // net, optimizer and progress as a Checkpoint.
 template <detail::SavableNetwork Net, CheckpointableOptimizer Opt>
 Checkpoint make_checkpoint(const Net& net, const Opt& optimizer, TrainingProgress progress) {
@@ -567,6 +561,67 @@ inline int remove_stale_checkpoint_files(const std::filesystem::path& path) {
         if (file.starts_with(prefix) && fs::remove(it->path(), ignored)) ++removed;
     }
     return removed;
+}
+
+namespace detail {
+
+// A RunRecord's network as a model file's bytes, and back.
+inline std::string encode_record_model(const RunRecord& r) {
+    std::vector<LayerRecord> layers;
+    for (const auto& l : r.architecture.layers)
+        layers.push_back({l.kind, l.activation, static_cast<std::uint64_t>(l.inputs),
+                          static_cast<std::uint64_t>(l.outputs)});
+    const auto count = static_cast<std::size_t>(r.parameters.size());
+    if (r.architecture.scalar == "double") return encode_model(layers, r.parameters.data(), count, std::endian::native);
+    const Eigen::VectorXf theta = r.parameters.cast<float>();
+    return encode_model(layers, theta.data(), count, std::endian::native);
+}
+
+}  // namespace detail
+
+// Checkpoints in a file at `path`, replaced atomically at every write (write_checkpoint).
+class CheckpointFile : public CheckpointStore {
+public:
+    explicit CheckpointFile(std::filesystem::path path) : path_(std::move(path)) {
+        if (path_.empty()) throw argument_error("checkpoint_file: the path is empty");
+    }
+    std::string name() const override { return path_.string(); }
+    std::optional<std::string> read() const override {
+        std::error_code missing;
+        if (!std::filesystem::exists(path_, missing)) return std::nullopt;
+        return detail::read_file(path_);
+    }
+    void write(std::string_view bytes) override { detail::atomic_write(path_, bytes); }
+    std::string encode(const RunRecord& r) const override {
+        return encode_checkpoint({detail::encode_record_model(r), r.optimizer, r.progress});
+    }
+    RunRecord decode(std::string_view bytes) const override {
+        const std::string label = name();
+        Checkpoint c = decode_checkpoint(bytes, label);
+        const auto image = detail::decode_embedded_model(c.model, label);
+        RunRecord r;
+        for (const auto& l : image.layers)
+            r.architecture.layers.push_back(
+                {l.kind, l.activation, static_cast<Eigen::Index>(l.inputs), static_cast<Eigen::Index>(l.outputs)});
+        r.architecture.scalar = detail::scalar_name(image.scalar);
+        if (image.scalar == 'd')
+            r.parameters = detail::decode_parameters<double>(image, label);
+        else
+            r.parameters = detail::decode_parameters<float>(image, label).cast<double>();
+        r.optimizer = std::move(c.optimizer);
+        r.progress = std::move(c.progress);
+        return r;
+    }
+    void prepare() override { remove_stale_checkpoint_files(path_); }
+
+private:
+    std::filesystem::path path_;
+};
+
+// A store for FitOptions::checkpoint: Checkpointing{checkpoint_file("run.checkpoint"), every, resume}.
+// throws: argument_error for an empty path.
+inline std::shared_ptr<CheckpointStore> checkpoint_file(const std::filesystem::path& path) {
+    return std::make_shared<CheckpointFile>(path);
 }
 
 }  // namespace descent

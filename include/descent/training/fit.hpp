@@ -33,11 +33,12 @@
 #include "../detail/validate.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
-#include "../io/checkpoint.hpp"
+#include "../detail/crc32.hpp"
 #include "../optimizers/optimizer.hpp"
 #include "divergence.hpp"
 #include "early_stopping.hpp"
 #include "epoch_report.hpp"
+#include "run_state.hpp"
 
 namespace descent {
 
@@ -54,17 +55,6 @@ struct ValidationSet {
     Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> x() const {
         return {data, rows, cols, Eigen::OuterStride<>(outer_stride)};
     }
-};
-
-// Checkpoints during fit (io/checkpoint.hpp).
-struct Checkpointing {
-    std::filesystem::path path;  // the checkpoint file, replaced atomically each time
-    int every = 1;               // epochs between checkpoints; the last epoch always writes one
-    // When `path` exists, continue the run it holds instead of starting afresh. The
-    // checkpoint must be of this run: the same network, optimizer and hyperparameters,
-    // data, seed, batch size, clipping and early stopping (checkpoint_mismatch_error
-    // otherwise). epochs may differ: a finished run can be given more.
-    bool resume = false;
 };
 
 struct FitOptions {
@@ -196,16 +186,8 @@ concept guarded_optimizer = requires(Opt& optimizer, Net& net, const typename Ne
 template <class Scalar>
 std::uint32_t data_checksum(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
                             std::span<const int> labels, const ValidationSet<Scalar>* validation) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    auto add = [&](const void* data, std::size_t bytes) {
-        const auto* p = static_cast<const Bytef*>(data);
-        while (bytes > 0) {
-            const auto n = static_cast<uInt>(std::min<std::size_t>(bytes, 1u << 30));
-            crc = crc32(crc, p, n);
-            p += n;
-            bytes -= n;
-        }
-    };
+    std::uint32_t crc = 0;
+    auto add = [&](const void* data, std::size_t bytes) { crc = crc32(crc, data, bytes); };
     auto add_matrix = [&](const auto& m) {
         for (Eigen::Index j = 0; j < m.cols(); ++j)
             add(m.col(j).data(), static_cast<std::size_t>(m.rows()) * sizeof(Scalar));
@@ -216,7 +198,7 @@ std::uint32_t data_checksum(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
         add_matrix(validation->x());
         add(validation->labels.data(), validation->labels.size_bytes());
     }
-    return static_cast<std::uint32_t>(crc);
+    return crc;
 }
 
 // Why a checkpoint's progress is not of the run fit was asked for; empty when it is.
@@ -325,7 +307,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
     using Vector = typename Net::Vector;
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
     constexpr bool guarded = detail::guarded_optimizer<Opt, Net>;
-    constexpr bool checkpointable = CheckpointableOptimizer<Opt> && detail::SavableNetwork<Net>;
+    constexpr bool checkpointable = CheckpointableOptimizer<Opt>;
     if (options.epochs < 1)
         throw argument_error("fit: epochs must be at least 1, got " + std::to_string(options.epochs));
     if (options.batch_size < 1)
@@ -351,7 +333,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
             "fit: max_gradient_norm needs an optimizer with guarded steps "
             "(step(net, x, y, StepGuard), as every FirstOrder optimizer has)");
     if (options.checkpoint) {
-        if (options.checkpoint->path.empty()) throw argument_error("fit: Checkpointing::path is empty");
+        if (!options.checkpoint->store) throw argument_error("fit: Checkpointing::store is null");
         detail::require_at_least(options.checkpoint->every, 1, "fit", "Checkpointing::every");
         if (!checkpointable)
             throw argument_error(
@@ -375,12 +357,13 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
     std::uint32_t checksum = 0;
     if constexpr (checkpointable) {
         if (options.checkpoint) {
-            const auto& path = options.checkpoint->path;
+            CheckpointStore& store = *options.checkpoint->store;
             checksum = detail::data_checksum<Scalar>(x, labels, validation);
-            std::error_code missing;
-            if (options.checkpoint->resume && std::filesystem::exists(path, missing)) {
-                const std::string name = path.string();
-                const Checkpoint saved = read_checkpoint(path);
+            const std::optional<std::string> bytes =
+                options.checkpoint->resume ? store.read() : std::optional<std::string>();
+            if (bytes) {
+                const std::string name = store.name();
+                const RunRecord saved = store.decode(*bytes);
                 const TrainingProgress& p = saved.progress;
                 if (const auto reason = detail::run_mismatch(p, options, n, checksum); !reason.empty())
                     throw checkpoint_mismatch_error(name + ": " + reason);
@@ -389,7 +372,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                 BestEpoch<Vector> resumed = detail::resumed_best<Vector>(p, options);
                 std::vector<Eigen::Index> resumed_order = p.epoch > 0 ? p.order : order;
                 std::vector<EpochReport> resumed_reports = p.reports;
-                restore_checkpoint(saved, net, optimizer, name);
+                restore_run(saved, net, optimizer, name);
                 best = std::move(resumed);
                 order.swap(resumed_order);
                 reports.swap(resumed_reports);
@@ -398,7 +381,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                 done = p.epoch;
                 finished = p.finished;
             }
-            remove_stale_checkpoint_files(path);
+            store.prepare();
         }
     }
     if (finished || done >= options.epochs) {
@@ -509,7 +492,7 @@ std::vector<EpochReport> fit(Net& net, Opt& optimizer, const Eigen::Ref<const ty
                 progress.best_epoch = best.epoch();
                 if (options.early_stopping && best.epoch() > 0)
                     progress.best_parameters = best.parameters().template cast<double>();
-                save_checkpoint(c->path, net, optimizer, progress);
+                c->store->write(c->store->encode(make_run_record(net, optimizer, std::move(progress))));
             }
         }
         if (options.on_epoch) options.on_epoch(reports.back());

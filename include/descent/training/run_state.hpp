@@ -16,6 +16,7 @@
 
 #include "../architecture.hpp"
 #include "../detail/random.hpp"
+#include "../error.hpp"
 #include "../optimizers/optimizer_snapshot.hpp"
 #include "early_stopping.hpp"
 #include "epoch_report.hpp"
@@ -77,5 +78,62 @@ public:
     // Called once before a run's first write: tidies what an earlier process left (temporaries).
     virtual void prepare() {}
 };
+
+// Checkpoints during fit.
+struct Checkpointing {
+    std::shared_ptr<CheckpointStore> store;  // e.g. checkpoint_file("run.checkpoint") (io/checkpoint.hpp)
+    int every = 1;  // epochs between checkpoints; the last epoch always writes one
+    // When the store holds a checkpoint, continue the run it holds instead of starting afresh.
+    // It must be of this run: the same network, optimizer and hyperparameters, data, seed,
+    // batch size, clipping and early stopping (checkpoint_mismatch_error otherwise). epochs may
+    // differ: a finished run can be given more.
+    bool resume = false;
+};
+
+// An optimizer whose state can be saved and restored (every FirstOrder one).
+template <class O>
+concept CheckpointableOptimizer = requires(O& o, const O& c, const OptimizerSnapshot& s, Eigen::Index p) {
+    { c.snapshot() } -> std::convertible_to<OptimizerSnapshot>;
+    { c.mismatch(s, p) } -> std::convertible_to<std::string>;
+    o.restore(s, p);
+};
+
+// net, optimizer and progress as a RunRecord.
+template <class Net, CheckpointableOptimizer Opt>
+RunRecord make_run_record(const Net& net, const Opt& optimizer, TrainingProgress progress) {
+    return {net.architecture(), net.parameters().template cast<double>(), optimizer.snapshot(),
+            std::move(progress)};
+}
+
+// Puts a record's θ into net and its snapshot into optimizer; returns its progress.
+// `name` (the file, say) goes into the messages.
+// ensures: on a throw, net and optimizer are unchanged.
+// throws: checkpoint_mismatch_error when the record is of another architecture or scalar type
+//         (naming both), or of another optimizer or hyperparameters (optimizer.mismatch);
+//         corrupt_checkpoint_error when its θ or best θ does not fit its own architecture.
+template <class Net, CheckpointableOptimizer Opt>
+TrainingProgress restore_run(const RunRecord& record, Net& net, Opt& optimizer, const std::string& name) {
+    using Scalar = typename Net::Scalar;
+    const Architecture mine = net.architecture();
+    if (record.architecture != mine)
+        throw checkpoint_mismatch_error(name + ": the checkpoint's network is " + describe(record.architecture) +
+                                        ", this network is " + describe(mine));
+    const Eigen::Index parameters = net.parameters().size();
+    if (record.parameters.size() != parameters)
+        throw corrupt_checkpoint_error(name + ": corrupt checkpoint: " + std::to_string(record.parameters.size()) +
+                                       " parameters for a network of " + std::to_string(parameters));
+    if (const std::string reason = optimizer.mismatch(record.optimizer, parameters); !reason.empty())
+        throw checkpoint_mismatch_error(name + ": the checkpoint's optimizer does not fit this one: " + reason);
+    const auto& best = record.progress.best_parameters;
+    if (best.size() != 0 && best.size() != parameters)
+        throw corrupt_checkpoint_error(name + ": corrupt checkpoint: " + std::to_string(best.size()) +
+                                       " best parameters for a model of " + std::to_string(parameters));
+    // Everything that may throw (allocations included) before anything changes.
+    const Eigen::Matrix<Scalar, Eigen::Dynamic, 1> theta = record.parameters.template cast<Scalar>();
+    TrainingProgress progress = record.progress;
+    optimizer.restore(record.optimizer, parameters);  // checked above; strong on its own
+    net.parameters() = theta;
+    return progress;
+}
 
 }  // namespace descent
