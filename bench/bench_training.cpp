@@ -102,7 +102,8 @@ void BM_loss(benchmark::State& state) {
 }
 BENCHMARK(BM_loss)->ArgName("batch")->Arg(1)->Arg(32)->Arg(128)->Arg(256)->UseRealTime();
 
-// One Sgd::step: forward, loss, backward, θ ← θ - α∇θ l, on the next batch.
+// One Sgd::step, the guarded step fit takes: forward, loss, backward, the guard's checks, θ ← θ - α∇θ l,
+// on the next batch.
 void BM_step(benchmark::State& state) {
     const Eigen::Index batch = state.range(0);
     descent::set_threads(static_cast<int>(state.range(1)));

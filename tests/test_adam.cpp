@@ -8,7 +8,7 @@
 #include <descent/mlp.hpp>
 #include <descent/optimizers/adam.hpp>
 #include <descent/regularizers/l2.hpp>
-#include <descent/training/objective.hpp>
+#include <descent/optimizers/objective.hpp>
 #include <vector>
 
 #include "support.hpp"

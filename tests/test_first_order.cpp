@@ -31,10 +31,12 @@ public:
 
 private:
     friend class descent::FirstOrder<SignDescent<Omega>, Omega>;
-    template <class Theta, class Gradient>
-    void update(Theta theta, const Gradient& g) {
+    // The rule, stated once: the guard checks it and the update applies it.
+    template <class Out, class Theta, class Gradient>
+    void rule(Out&& out, Theta theta, const Gradient& g) {
         using S = typename Theta::Scalar;
-        theta -= static_cast<S>(this->learning_rate()) * g.cwiseSign();
+        out(theta, theta - static_cast<S>(this->learning_rate()) * g.cwiseSign(), "θ",
+            descent::detail::update_limit<S>());
     }
 };
 
@@ -52,7 +54,7 @@ static_assert(descent::AdjustableLearningRate<SignDescent<>>);
 
 }  // namespace
 
-TEST_CASE("An optimizer of one's own needs only its update rule", "[first_order]") {
+TEST_CASE("An optimizer of one's own needs only its update rule, stated once", "[first_order]") {
     // Softmax regression at θ = 0 on x = (1, 2), y = 0: g = (-0.5, 0.5, -1, 1, -0.5, 0.5)
     // (W column-major, then b), so θ = -0.1 sign(g) = (0.1, -0.1, 0.1, -0.1, 0.1, -0.1).
     Tiny net({2, 2});

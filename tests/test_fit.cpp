@@ -9,10 +9,10 @@
 #include <descent/error.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
+#include <descent/optimizers/objective.hpp>
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/training/fit.hpp>
-#include <descent/training/objective.hpp>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -125,6 +125,24 @@ TEST_CASE("one report per epoch, handed to on_epoch too, with a decreasing loss"
     // One batch per epoch: the first report is l + λΩ at the initial θ (summed in another order).
     CHECK_THAT(reports.front().loss, Catch::Matchers::WithinRel(start, 1e-12));
     CHECK(reports.back().loss < 0.8 * reports.front().loss);
+}
+
+TEST_CASE("an on_epoch that returns true stops training after that epoch", "[fit]") {
+    const auto d = blobs<double>(20, 3);
+    BlobNet<double> net({2, 6, 3}, 2);
+    BlobNet<double> same({2, 6, 3}, 2);
+    Sgd<> sgd(0.1);
+    Sgd<> same_sgd(0.1);
+    auto o = options(15, 8, 9);
+    int calls = 0;
+    o.on_epoch = [&](const descent::EpochReport& r) { return ++calls, r.epoch == 4; };
+    const auto reports = descent::fit(net, sgd, d.x, d.y, o);
+    CHECK(reports.size() == 4);
+    CHECK(calls == 4);
+    // The same run asked for 4 epochs ends with the same θ, bit for bit.
+    auto four = options(4, 8, 9);
+    descent::fit(same, same_sgd, d.x, d.y, four);
+    CHECK(net.parameters() == same.parameters());
 }
 
 // fit takes guarded steps (step with a StepGuard), which Sgd never fuses into backpropagation:

@@ -9,7 +9,7 @@
 #include <descent/optimizers/momentum.hpp>
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
-#include <descent/training/objective.hpp>
+#include <descent/optimizers/objective.hpp>
 #include <vector>
 
 #include "support.hpp"

@@ -9,7 +9,7 @@
 #include <descent/regularizers/l2.hpp>
 #include <descent/regularizers/no_regularization.hpp>
 #include <descent/regularizers/regularizer.hpp>
-#include <descent/training/objective.hpp>
+#include <descent/optimizers/objective.hpp>
 #include <string>
 #include <vector>
 

@@ -16,7 +16,7 @@
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/threads.hpp>
-#include <descent/training/divergence.hpp>
+#include <descent/optimizers/step_guard.hpp>
 #include <descent/training/early_stopping.hpp>
 #include <descent/training/fit.hpp>
 #include <descent/training/schedule.hpp>

@@ -18,9 +18,9 @@ struct LayerSpec {
 };
 
 struct Architecture {
-    std::vector<LayerSpec> layers;            // layer 1 first
+    std::vector<LayerSpec> layers;               // layer 1 first
     std::string head = "softmax_cross_entropy";  // the loss on a(L+1), which also gives f(x)
-    std::string scalar = "float";             // "float" or "double"
+    std::string scalar = "float";                // "float" or "double"
     bool operator==(const Architecture&) const = default;
 };
 

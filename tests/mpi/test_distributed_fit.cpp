@@ -7,6 +7,7 @@
 #include <descent/activations/identity.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/distributed/fit.hpp>
+#include <descent/io/checkpoint.hpp>
 #include <descent/distributed/mpi.hpp>
 #include <descent/error.hpp>
 #include <descent/layers/dense.hpp>

@@ -19,7 +19,7 @@
 
 #include "../regularizers/no_regularization.hpp"
 #include "../regularizers/regularizer.hpp"
-#include "../training/objective.hpp"
+#include "../optimizers/objective.hpp"
 
 namespace descent {
 

@@ -58,41 +58,27 @@ private:
     // 1 - β^t for the update about to be made (t = steps() + 1).
     double unbias(double beta) const { return 1 - std::pow(beta, static_cast<double>(this->steps() + 1)); }
 
-    template <class Theta, class Gradient>
-    void update(Theta theta, const Gradient& g) {
+    // m(t) = β1 m(t-1) + (1 - β1) g,  v(t) = β2 v(t-1) + (1 - β2) g²,
+    // θ ← θ - α m̂ / (√v̂ + ε) with m̂ = m(t) / (1 - β1^t), v̂ = v(t) / (1 - β2^t).
+    template <class Out, class Theta, class Gradient>
+    void rule(Out&& out, Theta theta, const Gradient& g) {
         using S = typename Theta::Scalar;
         const Eigen::Index p = theta.size();
         auto m = this->state().head(p);
         auto v = this->state().tail(p);
         const auto gd = g.template cast<double>();
-        m = beta1_ * m + (1 - beta1_) * gd;
-        v = beta2_ * v + (1 - beta2_) * gd.cwiseAbs2();
+        const auto m_next = beta1_ * m + (1 - beta1_) * gd;
+        const auto v_next = beta2_ * v + (1 - beta2_) * gd.cwiseAbs2();
         const double unbias1 = unbias(beta1_);
         const double unbias2 = unbias(beta2_);
-        // θ ← θ - α m̂ / (√v̂ + ε), in one pass with no temporary vector.
-        theta.array() -=
-            ((this->learning_rate() / unbias1) * m.array() / ((v.array() / unbias2).sqrt() + epsilon_))
-                .template cast<S>();
-    }
-
-    // The guard's look at m(t), v(t) and θ after the update, evaluated as update()
-    // evaluates them, without storing any.
-    template <class Net, class Gradient>
-    void check_update(const Net& net, const Gradient& g, const std::string& where) const {
-        using S = typename Net::Scalar;
-        const Eigen::Index p = g.size();
-        const auto gd = g.template cast<double>();
-        const auto m = beta1_ * this->state().head(p) + (1 - beta1_) * gd;
-        const auto v = beta2_ * this->state().tail(p) + (1 - beta2_) * gd.cwiseAbs2();
-        this->check_within(net, m.array(), detail::update_limit<double>(), "the first moment m", where);
-        this->check_within(net, v.array(), detail::update_limit<double>(), "the second moment v", where);
-        const double unbias1 = unbias(beta1_);
-        const double unbias2 = unbias(beta2_);
-        this->check_within(net,
-                           net.parameters().array() - ((this->learning_rate() / unbias1) * m.array() /
-                                                       ((v.array() / unbias2).sqrt() + epsilon_))
-                                                          .template cast<S>(),
-                           detail::update_limit<S>(), "θ", where);
+        out(theta,
+            (theta.array() - ((this->learning_rate() / unbias1) * m_next.array() /
+                              ((v_next.array() / unbias2).sqrt() + epsilon_))
+                                 .template cast<S>())
+                .matrix(),
+            "θ", detail::update_limit<S>());
+        out(m, m_next, "the first moment m", detail::update_limit<double>());
+        out(v, v_next, "the second moment v", detail::update_limit<double>());
     }
 
     double beta1_;

@@ -1,27 +1,24 @@
 #pragma once
 // What every first-order optimizer shares. On a batch (x, y), each step
-//   1. computes g = ∇θ (l(f(x; θ), y) + λΩ(θ))   (training/objective.hpp),
-//   2. applies the optimizer's own update rule θ ← θ + αΔ(g, state).
-// Sgd, Momentum and Adam differ only in Δ and in the state Δ needs.
+//   1. computes g = ∇θ (l(f(x; θ), y) + λΩ(θ))   (optimizers/objective.hpp),
+//   2. checks l + λΩ, g and what the update would make of θ and of the optimizer's state,
+//      and clips g by its norm when asked (optimizers/step_guard.hpp),
+//   3. applies the optimizer's own update rule θ ← θ + αΔ(g, state).
+// Sgd, Momentum and Adam differ only in Δ and in the state Δ needs. Every step is guarded:
+// there is one step, and it is the one fit takes.
 //
-// A guarded step (step with a StepGuard, training/divergence.hpp) checks between 1 and
-// 2 that l + λΩ, g and what the update would make of θ and of the state are finite,
-// optionally clips g by its norm, and throws divergence_error before anything changes
-// otherwise. fit always takes guarded steps; a plain step(net, x, y) skips the checks
-// (and lets Sgd fuse its update into backpropagation).
-//
-// Another optimizer is a class deriving from FirstOrder<It, Omega> that defines
-//   template <class Theta, class Gradient> void update(Theta theta, const Gradient& g);
-// (θ and g are Eigen vectors of the network's scalar type), reading and writing its
-// state through state() and the update count t through steps() (counted by the base,
-// after update). Optionally it declares
+// Another optimizer is a class deriving from FirstOrder<It, Omega> that states its rule once:
+//   template <class Out, class Theta, class Gradient> void rule(Out&& out, Theta theta, const Gradient& g);
+// calling out(target, value, what, limit) for every quantity the update changes, θ first:
+// out(theta, θ - α g, "θ", detail::update_limit<S>()), then its state, e.g.
+// out(state(), ..., "the velocity", detail::update_limit<double>()). Each value is an Eigen
+// expression of g, θ and the state before the update. The guard evaluates the values without
+// storing them and refuses the step when one is non-finite or beyond its limit; the update
+// then stores them in that order (θ first, since its value reads the old state). So the rule
+// checked is the rule applied. It reads and writes its state through state() and the update
+// count t through steps() (counted by the base, after the update). Optionally it declares
 //   static constexpr Eigen::Index state_per_parameter = k;   // state() holds k P values
-//   template <class Net, class Gradient> void check_update(const Net&, const Gradient& g,
-//                                                          const std::string& where) const;
 //   std::vector<std::pair<std::string, double>> settings() const;   // for snapshots
-// check_update evaluates the update without storing it (check_within); without it, a
-// guarded step keeps a copy of θ and of the state and puts it back when the update
-// went non-finite.
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
@@ -35,9 +32,9 @@
 #include "../detail/validate.hpp"
 #include "../error.hpp"
 #include "../regularizers/regularizer.hpp"
-#include "../training/divergence.hpp"
-#include "../training/objective.hpp"
+#include "objective.hpp"
 #include "optimizer_snapshot.hpp"
+#include "step_guard.hpp"
 
 namespace descent {
 
@@ -75,32 +72,20 @@ public:
         steps_ = 0;
     }
 
-    // One step on the batch, unchecked; returns l + λΩ at θ before the step.
-    // throws: the errors of Mlp for bad input, and shape_error when the optimizer's state
-    //         was made for a network of another size; on a throw, θ and the state are unchanged.
-    template <class Net>
-    double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels) {
-        check_state(net.parameters().size());
-        const double objective = objective_gradient(net, x, labels, omega_, lambda_);
-        size_state(net.parameters().size());
-        derived().update(net.parameters(), std::as_const(net).gradient());
-        ++steps_;
-        return objective;
-    }
-
-    // One guarded step: as step(net, x, labels), but l + λΩ, g and the update are checked
-    // first, and g is clipped to guard.max_gradient_norm when that is set.
+    // One guarded step on the batch: g = ∇θ(l + λΩ), checked, clipped to guard.max_gradient_norm
+    // when that is set, then the update. Returns l + λΩ at θ before the step.
     // ensures: on a throw, θ and the state (and t) are as they were; net.gradient() holds
     //          g (clipped when clipping), so that a divergence can be examined.
-    // throws: as step(net, x, labels); argument_error for a bad guard; divergence_error
-    //         when l + λΩ or g holds NaN or infinity, or when the update would take θ or
-    //         the state there (or beyond half the scalar type's range), naming the parameter.
-    template <class Net>
-    double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels,
-                const StepGuard& guard) {
+    // throws: the errors of the network for bad input; argument_error for a bad guard;
+    //         shape_error when the optimizer's state was made for a network of another size;
+    //         divergence_error when l + λΩ or g holds NaN or infinity, or when the update would
+    //         take θ or the state there (or beyond half the scalar type's range), naming the parameter.
+    template <class Net, class Targets>
+    double step(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, const Targets& targets,
+                const StepGuard& guard = {}) {
         detail::check_guard(guard, name_);
         check_state(net.parameters().size());
-        const double objective = objective_gradient(net, x, labels, omega_, lambda_);
+        const double objective = objective_gradient(net, x, targets, omega_, lambda_);
         const std::string where = std::string(name_) + "::step";
         detail::check_objective(objective, where);
         guarded_update(net, objective, guard, where);
@@ -196,7 +181,7 @@ protected:
         if (state.size() == 0) state = Eigen::VectorXd::Zero(parameters * per);
     }
 
-    // The check a guarded step's check_update makes of each quantity the update produces:
+    // The guard's check of each quantity the update produces:
     // `values` (an Eigen array expression, evaluated without being stored) within ±limit.
     // throws: divergence_error naming `what`, the first offending value and its parameter.
     template <class Net, class Values>
@@ -249,36 +234,17 @@ private:
         }
         const bool fresh = state_.size() == 0;
         size_state(net.parameters().size());
-        // A state sized for this step only is forgotten again when the step is refused.
-        auto refuse = [&] {
-            if (fresh) state_.resize(0);
-        };
         const auto g = std::as_const(net).gradient();
-        if constexpr (requires { derived().check_update(std::as_const(net), g, where); }) {
-            try {
-                derived().check_update(std::as_const(net), g, where);
-            } catch (...) {
-                refuse();
-                throw;
-            }
-            derived().update(net.parameters(), g);
-        } else {
-            // No check of its own: update, look, and put θ and the state back if need be.
-            using Vector = Eigen::Matrix<typename Net::Scalar, Eigen::Dynamic, 1>;
-            const Vector theta = net.parameters();
-            const Eigen::VectorXd state = state_;
-            derived().update(net.parameters(), g);
-            try {
-                check_within(net, net.parameters().array(), detail::update_limit<typename Net::Scalar>(), "θ",
-                             where);
-                check_within(net, state_.array(), detail::update_limit<double>(), "the state", where);
-            } catch (...) {
-                net.parameters() = theta;
-                state_ = state;
-                refuse();
-                throw;
-            }
+        try {
+            derived().rule([&](auto&, const auto& value, const char* what,
+                               double limit) { check_within(net, value.array(), limit, what, where); },
+                           net.parameters(), g);
+        } catch (...) {
+            if (fresh) state_.resize(0);  // a state sized for this step only is forgotten again
+            throw;
         }
+        derived().rule([](auto& target, const auto& value, const char*, double) { target = value; },
+                       net.parameters(), g);
         ++steps_;
     }
 

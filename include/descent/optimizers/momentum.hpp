@@ -62,36 +62,20 @@ public:
 private:
     friend class FirstOrder<Momentum<Omega>, Omega>;
 
-    template <class Theta, class Gradient>
-    void update(Theta theta, const Gradient& g) {
+    // ∇̄θ(t) = g(t) + β∇̄θ(t-1), then θ ← θ - α∇̄θ(t) (classical) or θ ← θ - α(g(t) + β∇̄θ(t)).
+    template <class Out, class Theta, class Gradient>
+    void rule(Out&& out, Theta theta, const Gradient& g) {
         using S = typename Theta::Scalar;
         auto& velocity = this->state();
         const auto gd = g.template cast<double>();
-        velocity = gd + beta_ * velocity;  // ∇̄θ(t) = g(t) + β∇̄θ(t-1)
+        const auto next = gd + beta_ * velocity;
         const double alpha = this->learning_rate();
         if (kind_ == MomentumKind::classical)
-            theta -= (alpha * velocity).template cast<S>();
+            out(theta, theta - (alpha * next).template cast<S>(), "θ", detail::update_limit<S>());
         else
-            theta -= (alpha * (gd + beta_ * velocity)).template cast<S>();
-    }
-
-    // The guard's look at ∇̄θ(t) and θ after the update, evaluated as update() evaluates
-    // them, without storing either.
-    template <class Net, class Gradient>
-    void check_update(const Net& net, const Gradient& g, const std::string& where) const {
-        using S = typename Net::Scalar;
-        const auto gd = g.template cast<double>();
-        const auto velocity = gd + beta_ * this->state();
-        this->check_within(net, velocity.array(), detail::update_limit<double>(), "the velocity", where);
-        const double alpha = this->learning_rate();
-        const auto theta = net.parameters();
-        if (kind_ == MomentumKind::classical)
-            this->check_within(net, theta.array() - (alpha * velocity).template cast<S>().array(),
-                               detail::update_limit<S>(), "θ", where);
-        else
-            this->check_within(net,
-                               theta.array() - (alpha * (gd + beta_ * velocity)).template cast<S>().array(),
-                               detail::update_limit<S>(), "θ", where);
+            out(theta, theta - (alpha * (gd + beta_ * next)).template cast<S>(), "θ",
+                detail::update_limit<S>());
+        out(velocity, next, "the velocity", detail::update_limit<double>());
     }
 
     double beta_;

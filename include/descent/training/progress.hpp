@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "../error.hpp"
-#include "fit.hpp"
+#include "fit_options.hpp"
 
 #if defined(_WIN32)
 #include <io.h>
@@ -77,7 +77,8 @@ public:
           refresh_(refresh_seconds) {
         if (!stream) throw argument_error("Progress: the stream is null");
         if (!(refresh_seconds >= 0))
-            throw argument_error("Progress: refresh_seconds must be at least 0, got " + detail::number(refresh_seconds));
+            throw argument_error("Progress: refresh_seconds must be at least 0, got " +
+                                 detail::number(refresh_seconds));
     }
 
     // Whether anything will be printed.
@@ -92,8 +93,9 @@ public:
             on_batch(batch);
         };
         options.on_epoch = [this, previous = std::move(options.on_epoch)](const EpochReport& report) {
-            if (previous) previous(report);
+            const bool stop = previous && previous(report);
             on_epoch(report);
+            return stop;
         };
         return options;
     }
@@ -240,8 +242,9 @@ public:
     // This object must outlive the fit that uses options.
     FitOptions& attach(FitOptions& options) {
         options.on_epoch = [this, previous = std::move(options.on_epoch)](const EpochReport& report) {
-            if (previous) previous(report);
+            const bool stop = previous && previous(report);
             (*this)(report);
+            return stop;
         };
         return options;
     }

@@ -82,7 +82,7 @@ public:
 // Checkpoints during fit.
 struct Checkpointing {
     std::shared_ptr<CheckpointStore> store;  // e.g. checkpoint_file("run.checkpoint") (io/checkpoint.hpp)
-    int every = 1;  // epochs between checkpoints; the last epoch always writes one
+    int every = 1;                           // epochs between checkpoints; the last epoch always writes one
     // When the store holds a checkpoint, continue the run it holds instead of starting afresh.
     // It must be of this run: the same network, optimizer and hyperparameters, data, seed,
     // batch size, clipping and early stopping (checkpoint_mismatch_error otherwise). epochs may
@@ -116,14 +116,17 @@ TrainingProgress restore_run(const RunRecord& record, Net& net, Opt& optimizer, 
     using Scalar = typename Net::Scalar;
     const Architecture mine = net.architecture();
     if (record.architecture != mine)
-        throw checkpoint_mismatch_error(name + ": the checkpoint's network is " + describe(record.architecture) +
-                                        ", this network is " + describe(mine));
+        throw checkpoint_mismatch_error(name + ": the checkpoint's network is " +
+                                        describe(record.architecture) + ", this network is " +
+                                        describe(mine));
     const Eigen::Index parameters = net.parameters().size();
     if (record.parameters.size() != parameters)
-        throw corrupt_checkpoint_error(name + ": corrupt checkpoint: " + std::to_string(record.parameters.size()) +
+        throw corrupt_checkpoint_error(name +
+                                       ": corrupt checkpoint: " + std::to_string(record.parameters.size()) +
                                        " parameters for a network of " + std::to_string(parameters));
     if (const std::string reason = optimizer.mismatch(record.optimizer, parameters); !reason.empty())
-        throw checkpoint_mismatch_error(name + ": the checkpoint's optimizer does not fit this one: " + reason);
+        throw checkpoint_mismatch_error(name +
+                                        ": the checkpoint's optimizer does not fit this one: " + reason);
     const auto& best = record.progress.best_parameters;
     if (best.size() != 0 && best.size() != parameters)
         throw corrupt_checkpoint_error(name + ": corrupt checkpoint: " + std::to_string(best.size()) +

@@ -7,8 +7,8 @@
 #include <descent/optimizers/first_order.hpp>
 #include <descent/optimizers/momentum.hpp>
 #include <descent/optimizers/sgd.hpp>
+#include <descent/optimizers/step_guard.hpp>
 #include <descent/regularizers/l2.hpp>
-#include <descent/training/divergence.hpp>
 #include <descent/training/fit.hpp>
 #include <limits>
 #include <string>
@@ -63,10 +63,11 @@ public:
 
 private:
     friend class descent::FirstOrder<Overshoot, descent::NoRegularization>;
-    template <class Theta, class Gradient>
-    void update(Theta theta, const Gradient& g) {
+    template <class Out, class Theta, class Gradient>
+    void rule(Out&& out, Theta theta, const Gradient& g) {
         using S = typename Theta::Scalar;
-        theta -= static_cast<S>(learning_rate()) * g.cwiseSign();
+        out(theta, theta - static_cast<S>(learning_rate()) * g.cwiseSign(), "θ",
+            descent::detail::update_limit<S>());
     }
 };
 
@@ -207,13 +208,15 @@ TEST_CASE("A guarded step that passes is the plain step, and clipping rescales g
                       Contains("Sgd: max_gradient_norm must be non-negative and finite, got -1"));
 }
 
-TEST_CASE("A plain step is not guarded: the fused Sgd step takes the NaN in", "[divergence]") {
+TEST_CASE("Every step is guarded: the step without a StepGuard refuses the NaN too", "[divergence]") {
     const auto d = blobs<float>(3, 1);
     SmallNet<float> net({2, 4, 3}, 1);
     net.parameters().setConstant(1e38f);
+    const Eigen::VectorXf before = net.parameters();
     descent::Sgd<> sgd(0.1);
-    CHECK(!std::isfinite(sgd.step(net, d.x, d.y)));
-    CHECK(!net.parameters().allFinite());
+    CHECK_THROWS_AS(sgd.step(net, d.x, d.y), descent::divergence_error);
+    CHECK(net.parameters() == before);
+    CHECK(sgd.steps() == 0);
 }
 
 TEST_CASE("fit stops a diverging run naming the epoch and batch, at the last finite θ", "[divergence]") {

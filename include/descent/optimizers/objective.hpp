@@ -35,19 +35,20 @@ void add_penalty_gradient(Net& net, const Omega& omega, double lambda) {
 }
 
 // net.gradient() = ∇θ (l + λΩ) over the batch; returns l + λΩ. θ is unchanged.
-template <class Net, Regularizer Omega>
-double objective_gradient(Net& net, const Eigen::Ref<const typename Net::Matrix>& x,
-                          std::span<const int> labels, const Omega& omega, double lambda) {
-    const double l = static_cast<double>(net.compute_gradient(x, labels));
+// Targets: class labels (std::span<const int>) or real values (one column per sample).
+template <class Net, Regularizer Omega, class Targets>
+double objective_gradient(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, const Targets& targets,
+                          const Omega& omega, double lambda) {
+    const double l = static_cast<double>(net.compute_gradient(x, targets));
     add_penalty_gradient(net, omega, lambda);
     return l + penalty(net, omega, lambda);
 }
 
 // l + λΩ over the batch, without touching the gradient.
-template <class Net, Regularizer Omega>
-double objective(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels,
+template <class Net, Regularizer Omega, class Targets>
+double objective(Net& net, const Eigen::Ref<const typename Net::Matrix>& x, const Targets& targets,
                  const Omega& omega, double lambda) {
-    return static_cast<double>(net.loss(x, labels)) + penalty(net, omega, lambda);
+    return static_cast<double>(net.loss(x, targets)) + penalty(net, omega, lambda);
 }
 
 }  // namespace descent
