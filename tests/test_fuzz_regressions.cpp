@@ -268,16 +268,22 @@ TEST_CASE("a model file that claims a million layers or 2^40 parameters costs ab
                                                std::memcpy(b.data() + 117, &n, 4);
                                            })),
         limit);
-    // Layers of 2^31 x 2^31 that chain, with the file's 26 parameters: load<Net> would build
-    // such a network from the sizes, were its parameter count not checked first. The other
-    // readers see a sound file of another architecture.
+    // A hidden layer of 2^31 units (3-2^31-2, 12.9 G parameters), with the file's 26: load<Net>
+    // would build that network from the sizes, were its parameter count not checked first. The
+    // other readers see a sound file of another architecture.
     const auto huge =
         dir.write("huge", edited_model(net, [](std::string& b) {
                       const std::uint64_t n = std::uint64_t{1} << 31;
                       std::memcpy(b.data() + 47 + 4 + 5 + 4 + 4 + 8, &n, 8);  // layer 1's outputs
                       std::memcpy(b.data() + 80 + 4 + 5 + 4 + 8, &n, 8);      // layer 2's inputs
                   }));
+    // A layer kind that no network here has ("dexse"): refused by the typed loaders.
+    const auto unknown = dir.write("kind", edited_model(net, [](std::string& b) { b[80 + 4 + 2] = 'x'; }));
     const LargestBlock largest;
+    CHECK_THROWS_AS(descent::load<SmallModel>(unknown), descent::architecture_mismatch_error);
+    SmallModel target({3, 4, 2}, 1);
+    CHECK_THROWS_AS(descent::load(target, unknown), descent::architecture_mismatch_error);
+    CHECK(descent::read_architecture(unknown).layers[1].kind == "dexse");
     CHECK_THAT(message_of<descent::corrupt_model_file_error>([&] { descent::load<SmallModel>(huge); }),
                Contains("it holds 26 parameters where its architecture has 12884901890"));
     SmallModel into({3, 4, 2}, 1);

@@ -482,7 +482,7 @@ TEST_CASE("save_model refuses an architecture that no file can hold", "[model_fi
                    Contains(expected));
         CHECK(!std::filesystem::exists(dir / "m"));
     };
-    refused({{}, "softmax_cross_entropy", "float"}, "cannot be saved: no layers");
+    refused({{}, "softmax_cross_entropy", "float"}, "save_model: cannot save this architecture: no layers");
     refused({{{"dense", "relu", 3, 4}, {"dense", "identity", 5, 2}}, "softmax_cross_entropy", "float"},
             "layer 2 takes 5 inputs but layer 1 gives 4");
     refused({{{"Dense layer", "relu", 3, 4}}, "softmax_cross_entropy", "float"},

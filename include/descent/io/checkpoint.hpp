@@ -325,9 +325,7 @@ inline std::string encode_checkpoint(const Architecture& a, const Eigen::VectorX
                                      const ModelMetadata& metadata, const OptimizerSnapshot& o,
                                      const TrainingProgress& p, const char* who,
                                      std::endian order = std::endian::native) {
-    if (std::string fault = architecture_fault(a); !fault.empty())
-        throw argument_error(std::string(who) + ": the architecture " + describe(a) +
-                             " cannot be saved: " + fault);
+    check_architecture(a, who);
     const Eigen::Index best = p.best_parameters.size();
     if (best != 0 && best != theta.size())
         throw argument_error(std::string(who) + ": " + std::to_string(best) +

@@ -155,22 +155,28 @@ void put_model(ByteWriter& out, const Architecture& a, const ModelMetadata& meta
     out.put(theta, count);
 }
 
+// Refuses an architecture that no file can hold. throws: argument_error naming `who`.
+inline void check_architecture(const Architecture& a, const char* who) {
+    if (std::string fault = architecture_fault(a); !fault.empty())
+        throw argument_error(std::string(who) + ": cannot save this architecture: " + fault);
+}
+
 // Refuses what put_model must not be given. throws: argument_error naming `who`.
 template <std::floating_point Scalar>
 void check_model(const Architecture& a, const char* who) {
-    if (std::string fault = architecture_fault(a); !fault.empty())
-        throw argument_error(std::string(who) + ": the architecture " + describe(a) +
-                             " cannot be saved: " + fault);
+    check_architecture(a, who);
     if (a.scalar != scalar_name<Scalar>())
         throw argument_error(std::string(who) + ": the architecture is of " + a.scalar +
                              " parameters, given " + scalar_name<Scalar>() + " ones");
 }
 
 // A whole model file (format version 2) in the byte order `order`.
+// throws: argument_error naming `who` (check_model).
 template <std::floating_point Scalar>
 std::string encode_model(const Architecture& a, const ModelMetadata& metadata, const Scalar* theta,
-                         std::size_t count, std::endian order = std::endian::native) {
-    check_model<Scalar>(a, "save");
+                         std::size_t count, std::endian order = std::endian::native,
+                         const char* who = "save") {
+    check_model<Scalar>(a, who);
     return encode_frame<ModelFileFormat>(order,
                                          [&](ByteWriter& out) { put_model(out, a, metadata, theta, count); });
 }
@@ -319,14 +325,16 @@ void save(const Net& net, const std::filesystem::path& path, const ModelMetadata
 // throws: as save; argument_error for an architecture that is not sound (no layers, sizes that
 //         do not chain, an unknown scalar type).
 inline void save_model(const ModelData& model, const std::filesystem::path& path) {
+    const Architecture& a = model.architecture;
     const auto count = static_cast<std::size_t>(model.parameters.size());
-    if (model.architecture.scalar == "float") {
+    constexpr auto order = std::endian::native;
+    if (a.scalar == "float") {
         const Eigen::VectorXf theta = model.parameters.cast<float>();
-        detail::atomic_write(path,
-                             detail::encode_model(model.architecture, model.metadata, theta.data(), count));
-    } else {
         detail::atomic_write(
-            path, detail::encode_model(model.architecture, model.metadata, model.parameters.data(), count));
+            path, detail::encode_model(a, model.metadata, theta.data(), count, order, "save_model"));
+    } else {
+        detail::atomic_write(path, detail::encode_model(a, model.metadata, model.parameters.data(), count,
+                                                        order, "save_model"));
     }
 }
 
