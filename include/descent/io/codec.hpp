@@ -229,9 +229,8 @@ template <FileFormat Format>
 Frame<Format> open_frame(std::string_view bytes, const std::string& name) {
     const std::string_view magic = Format::magic;
     const std::string noun(Format::noun);
-    auto corrupt = [&](const std::string& what) {
-        return typename Format::corrupt_error(name + ": corrupt " + noun + ": " + what);
-    };
+    const ByteReader<Format> file(bytes, std::endian::native, name);
+    auto corrupt = [&](const std::string& what) { return file.corrupt(what); };
     if (!bytes.empty() && bytes.size() < magic.size() && magic.starts_with(bytes))
         throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, inside the magic number");
     if (!bytes.starts_with(magic))
