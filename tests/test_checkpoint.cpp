@@ -98,7 +98,7 @@ void check_same_progress(const descent::TrainingProgress& a, const descent::Trai
 
 // Recomputes the trailing CRC-32 after a deliberate edit, so that the edit itself is judged.
 std::string reseal(std::string bytes) {
-    const auto crc = descent::detail::crc32_of(std::string_view(bytes).substr(0, bytes.size() - 4));
+    const auto crc = descent::detail::crc32(std::string_view(bytes).substr(0, bytes.size() - 4));
     std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);  // written on this (little-endian) machine
     return bytes;
 }
@@ -194,16 +194,44 @@ TEMPLATE_TEST_CASE("A checkpoint keeps the network, the optimizer and the progre
 
     SECTION("and the bytes decode to the same content without a network") {
         const auto c = descent::decode_checkpoint(contents(dir / "run.checkpoint"));
+        CHECK(c.model.architecture == net.architecture());
+        CHECK(same_bits(c.model.parameters, Eigen::VectorXd(net.parameters().template cast<double>())));
         CHECK(same_snapshot(c.optimizer, adam.snapshot()));
         check_same_progress(c.progress, progress);
-        // The model section is a model file: load() reads it.
-        const auto model = dir.write("model", c.model);
+        // The model section is a model file's payload: saved, load() reads it.
+        descent::save_model(c.model, dir / "model");
         SmallNet<T> third({2, 5, 3}, 5);
-        descent::load(third, model);
+        descent::load(third, dir / "model");
         CHECK(same_bits(third.parameters(), net.parameters()));
         // Encoding the decoded content gives the same bytes.
         CHECK(descent::encode_checkpoint(c) == contents(dir / "run.checkpoint"));
     }
+}
+
+TEST_CASE("A checkpoint's model section is the model file's payload, byte for byte", "[checkpoint]") {
+    TempDir dir;
+    SmallNet<float> net({3, 4, 2}, 1);
+    descent::Sgd<> sgd(0.1);
+    descent::save_checkpoint(dir / "c", net, sgd, {});
+    descent::save(net, dir / "m");
+    const std::string checkpoint = contents(dir / "c");
+    const std::string model = contents(dir / "m");
+    // The model file: a 17-byte header, the payload, a CRC-32. The checkpoint: a 22-byte
+    // header, then "MODL", its length, the model format version (4 bytes) and the payload.
+    const std::string payload = model.substr(17, model.size() - 17 - 4);
+    CHECK(checkpoint.substr(22, 4) == "MODL");
+    std::uint64_t length;
+    std::memcpy(&length, checkpoint.data() + 26, 8);
+    CHECK(length == 4 + payload.size());
+    CHECK(checkpoint.substr(34, 4) == model.substr(13, 4));  // the version, 2
+    CHECK(checkpoint.substr(38, payload.size()) == payload);
+
+    // Damage to it is damage to the checkpoint, named as such.
+    std::string broken = checkpoint;
+    broken[38 + 1 + 4 + 3] = 'X';  // inside the head's name
+    CHECK_THAT(message_of<descent::corrupt_checkpoint_error>(
+                   [&] { descent::decode_checkpoint(reseal(broken), "c"); }),
+               Contains("c: corrupt checkpoint: the head \"sofXmax_cross_entropy\" is not a name"));
 }
 
 TEST_CASE("A resumed fit ends as the uninterrupted run, bit for bit: Sgd", "[checkpoint][resume]") {
@@ -369,12 +397,16 @@ TEST_CASE("A checkpoint is refused by another network or optimizer, naming the d
     SECTION("another architecture") {
         SmallNet<float> wide({2, 7, 3}, 1);
         descent::Momentum<descent::L2> m(0.1, 1e-3, {}, 0.9);
-        CHECK_THAT(refused(wide, m), Contains("network is 2-5-3 tanh, this network is 2-7-3 tanh"));
+        CHECK_THAT(refused(wide, m),
+                   Contains("network is 2-5:tanh-3 (softmax_cross_entropy, float), this network is "
+                            "2-7:tanh-3 (softmax_cross_entropy, float)"));
     }
     SECTION("another scalar type") {
         SmallNet<double> precise({2, 5, 3}, 1);
         descent::Momentum<descent::L2> m(0.1, 1e-3, {}, 0.9);
-        CHECK_THAT(refused(precise, m), Contains("holds float parameters, this network is double"));
+        CHECK_THAT(refused(precise, m),
+                   Contains("network is 2-5:tanh-3 (softmax_cross_entropy, float), this network is "
+                            "2-5:tanh-3 (softmax_cross_entropy, double)"));
     }
     SECTION("another optimizer") {
         SmallNet<float> same({2, 5, 3}, 1);
@@ -426,9 +458,14 @@ TEST_CASE("Each kind of bad checkpoint file has its own error", "[checkpoint][er
 
     // A newer version, with a sound checksum: told apart from damage.
     std::string newer = good;
-    newer[18] = 2;
+    newer[18] = 3;
     CHECK_THAT(message_of<descent::checkpoint_version_error>([&] { decode(reseal(newer)); }),
-               Contains("format version 2 is newer than this descent reads (up to version 1)"));
+               Contains("f.checkpoint: checkpoint format version 3 is newer than this descent reads (up to "
+                        "version 2); resume it with a newer descent"));
+    // Version 1 embedded a whole model file; its runs are finished by the descent that began them.
+    newer[18] = 1;
+    CHECK_THAT(message_of<descent::checkpoint_version_error>([&] { decode(reseal(newer)); }),
+               Contains("checkpoint format version 1 is older than this descent reads (from version 2)"));
     newer[18] = 0;
     CHECK_THAT(message_of<descent::corrupt_checkpoint_error>([&] { decode(reseal(newer)); }),
                Contains("version 0 does not exist"));

@@ -17,6 +17,8 @@
 #include <descent/data/idx.hpp>
 #include <descent/io/checkpoint.hpp>
 #include <descent/io/model_file.hpp>
+#include <descent/layers/dense.hpp>
+#include <descent/mlp.hpp>
 #include <new>
 #include <string>
 
@@ -187,7 +189,7 @@ TEST_CASE("a checkpoint whose best parameters hold a NaN is corrupt, and fit res
     const float nan = std::numeric_limits<float>::quiet_NaN();  // the model is float: so are they
     std::memcpy(bytes.data() + at, &nan, sizeof nan);
     bytes.resize(bytes.size() - 4);
-    const std::uint32_t crc = descent::detail::crc32_of(bytes);
+    const std::uint32_t crc = descent::detail::crc32(bytes);
     bytes.append(reinterpret_cast<const char*>(&crc), 4);  // this machine's byte order, as the file's
     dir.write("run.checkpoint", bytes);
 
@@ -203,4 +205,90 @@ TEST_CASE("a checkpoint whose best parameters hold a NaN is corrupt, and fit res
                     descent::corrupt_checkpoint_error);
     CHECK(net.parameters() == before);
     CHECK(adam.steps() == 0);
+}
+
+namespace {
+
+// A model file of `net` with `edit` applied to it (its CRC-32 removed first, recomputed after).
+template <class Net, class Edit>
+std::string edited_model(const Net& net, Edit edit) {
+    const auto theta = net.parameters();
+    std::string bytes = descent::detail::encode_model(net.architecture(), {}, theta.data(),
+                                                      static_cast<std::size_t>(theta.size()));
+    bytes.resize(bytes.size() - 4);
+    edit(bytes);
+    const std::uint32_t crc = descent::detail::crc32(bytes);
+    return bytes.append(reinterpret_cast<const char*>(&crc), 4);  // this machine's byte order, as the file's
+}
+
+using SmallModel =
+    descent::Mlp<descent::Dense<descent::Relu, float>, descent::Dense<descent::Identity, float>>;
+
+// Every way of reading a model file, each expected to refuse `file` as E, within `limit` bytes a block.
+template <class E>
+void refused_within(const std::filesystem::path& file, std::size_t limit) {
+    SmallModel net({3, 4, 2}, 1);
+    const LargestBlock largest;
+    CHECK_THROWS_AS(descent::load(net, file), E);
+    CHECK_THROWS_AS(descent::load<SmallModel>(file), E);
+    CHECK_THROWS_AS(descent::load_model(file), E);
+    CHECK_THROWS_AS(descent::read_architecture(file), E);
+    CHECK(largest.bytes() < limit);
+}
+
+}  // namespace
+
+// Model files of format version 2 (payload at 17: scalar, head 4 + 21, layer count at 43,
+// layer 1 at 47, layer 2 at 80, metadata count at 117, parameter count at 121) that claim
+// more than they hold: each is refused before a block of more than a few times the file.
+TEST_CASE("a model file that claims a million layers or 2^40 parameters costs about its own size",
+          "[fuzz_regressions]") {
+    TempDir dir;
+    const SmallModel net({3, 4, 2}, 1);
+    const std::size_t size = edited_model(net, [](std::string&) {}).size();
+    const std::size_t limit = 4 * size + 1024;  // the file, its image and θ, and the messages
+    refused_within<descent::corrupt_model_file_error>(
+        dir.write("layers", edited_model(net,
+                                         [](std::string& b) {
+                                             const std::uint32_t n = 1000000;
+                                             std::memcpy(b.data() + 43, &n, 4);
+                                         })),
+        limit);
+    refused_within<descent::corrupt_model_file_error>(
+        dir.write("parameters", edited_model(net,
+                                             [](std::string& b) {
+                                                 const std::uint64_t n = std::uint64_t{1} << 40;
+                                                 std::memcpy(b.data() + 121, &n, 8);
+                                             })),
+        limit);
+    refused_within<descent::corrupt_model_file_error>(
+        dir.write("metadata", edited_model(net,
+                                           [](std::string& b) {
+                                               const std::uint32_t n = 0xFFFFFFFF;
+                                               std::memcpy(b.data() + 117, &n, 4);
+                                           })),
+        limit);
+    // A hidden layer of 2^31 units (3-2^31-2, 12.9 G parameters), with the file's 26: load<Net>
+    // would build that network from the sizes, were its parameter count not checked first. The
+    // other readers see a sound file of another architecture.
+    const auto huge =
+        dir.write("huge", edited_model(net, [](std::string& b) {
+                      const std::uint64_t n = std::uint64_t{1} << 31;
+                      std::memcpy(b.data() + 47 + 4 + 5 + 4 + 4 + 8, &n, 8);  // layer 1's outputs
+                      std::memcpy(b.data() + 80 + 4 + 5 + 4 + 8, &n, 8);      // layer 2's inputs
+                  }));
+    // A layer kind that no network here has ("dexse"): refused by the typed loaders.
+    const auto unknown = dir.write("kind", edited_model(net, [](std::string& b) { b[80 + 4 + 2] = 'x'; }));
+    const LargestBlock largest;
+    CHECK_THROWS_AS(descent::load<SmallModel>(unknown), descent::architecture_mismatch_error);
+    SmallModel target({3, 4, 2}, 1);
+    CHECK_THROWS_AS(descent::load(target, unknown), descent::architecture_mismatch_error);
+    CHECK(descent::read_architecture(unknown).layers[1].kind == "dexse");
+    CHECK_THAT(message_of<descent::corrupt_model_file_error>([&] { descent::load<SmallModel>(huge); }),
+               Contains("it holds 26 parameters where its architecture has 12884901890"));
+    SmallModel into({3, 4, 2}, 1);
+    CHECK_THROWS_AS(descent::load(into, huge), descent::architecture_mismatch_error);
+    CHECK(descent::read_architecture(huge).layers[0].outputs == Eigen::Index{1} << 31);
+    CHECK(descent::load_model(huge).parameters.size() == 26);
+    CHECK(largest.bytes() < limit);
 }

@@ -4,6 +4,7 @@
 // data and options in both, so that a seed resumes past every check of fit's.
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
+#include <descent/io/checkpoint.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
 #include <descent/optimizers/adam.hpp>

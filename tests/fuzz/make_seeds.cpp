@@ -1,10 +1,13 @@
 // The fuzzers' seed corpus, written at build time: make_seeds <dir> fills
-// <dir>/idx, <dir>/csv and <dir>/model with a few small good files and one of
-// each way a file can be broken that the readers know of. A seed only has to
-// lead the fuzzer to a code path quickly; libFuzzer mutates from there.
+// <dir>/idx, <dir>/csv, <dir>/model and <dir>/checkpoint with a few small good
+// files and one of each way a file can be broken that the readers know of. A
+// seed only has to lead the fuzzer to a code path quickly; libFuzzer mutates
+// from there.
 //
 // Generated rather than committed: the files follow the formats as the
-// library writes them today, and no binary sits in the repository.
+// library writes them today. The exception is the model files of format
+// version 1, which today's library no longer writes: they are copied from
+// tests/data/.
 #include <cstdint>
 #include <cstdio>
 #include <descent/activations/identity.hpp>
@@ -98,9 +101,9 @@ void csv_seeds(const fs::path& dir) {
 }
 
 template <class Net>
-std::string model_bytes(const Net& net, std::endian order) {
+std::string model_bytes(const Net& net, std::endian order, const descent::ModelMetadata& metadata = {}) {
     const auto theta = net.parameters();
-    return descent::detail::encode_model(descent::detail::manifest(net), theta.data(),
+    return descent::detail::encode_model(net.architecture(), metadata, theta.data(),
                                          static_cast<std::size_t>(theta.size()), order);
 }
 
@@ -110,7 +113,7 @@ template <class Edit>
 std::string resealed(std::string bytes, Edit edit, std::size_t order_at = 12) {
     bytes.resize(bytes.size() - 4);
     edit(bytes);
-    const std::uint32_t crc = descent::detail::crc32_of(bytes);
+    const std::uint32_t crc = descent::detail::crc32(bytes);
     const bool big = bytes[order_at] == 'B';
     for (int i = 0; i < 4; ++i) bytes += static_cast<char>(crc >> (big ? 24 - 8 * i : 8 * i));
     return bytes;
@@ -129,18 +132,36 @@ void model_seeds(const fs::path& dir) {
     write(dir / "small-big", model_bytes(small, std::endian::big));
     write(dir / "small-wider", model_bytes(Small({5, 2, 3}, 3), std::endian::little));
     write(dir / "deep-double", model_bytes(deep, std::endian::little));
+    write(dir / "small-metadata", model_bytes(small, std::endian::big, {{"mean", "0.5"}, {"scale", "2"}}));
+    {
+        const auto theta = small.parameters();
+        auto a = small.architecture();
+        a.layers[1].kind = "conv";
+        write(dir / "unknown-kind",
+              descent::detail::encode_model(a, {}, theta.data(), static_cast<std::size_t>(theta.size())));
+    }
+    // Version 1, as tests/data/ holds it (written by the version-1 writer).
+    const fs::path data = fs::path(__FILE__).parent_path().parent_path() / "data";
+    for (const char* v1 : {"v1-3-4-2-relu-float-little.model", "v1-3-4-2-relu-float-big.model",
+                           "v1-2-3-4-2-tanh-relu-double-little.model"})
+        if (fs::exists(data / v1)) write(dir / v1, read(data / v1));
+    // The payload of `good` (3-4-2 relu float): scalar at 17, head at 18 (4 + 21), layer count
+    // at 43, layer 1 at 47 (33 bytes: names of 4 + 5 and 4 + 4, sizes), layer 2 at 80 (37
+    // bytes), metadata count at 117, parameter count at 121, θ at 129.
     write(dir / "truncated", good.substr(0, good.size() - 9));
     write(dir / "magic-cut", good.substr(0, 7));
     std::string flipped = good;
     flipped[40] = static_cast<char>(flipped[40] ^ 0x10);
     write(dir / "bit-flipped", flipped);
-    write(dir / "newer-version", resealed(good, [](std::string& b) { b[13] = 2; }));
+    write(dir / "newer-version", resealed(good, [](std::string& b) { b[13] = 3; }));
     write(dir / "version-zero", resealed(good, [](std::string& b) { b[13] = 0; }));
     write(dir / "unknown-scalar", resealed(good, [](std::string& b) { b[17] = 'x'; }));
-    write(dir / "no-layers", resealed(good, [](std::string& b) { b[18] = 0; }));
-    write(dir / "many-layers", resealed(good, [](std::string& b) { b[21] = 0x7F; }));
-    write(dir / "huge-layer", resealed(good, [](std::string& b) { b[45] = 0x7F; }));
-    write(dir / "parameter-count", resealed(good, [](std::string& b) { b[b.size() - 26 * 4 - 8] = 99; }));
+    write(dir / "no-layers", resealed(good, [](std::string& b) { b[43] = 0; }));
+    write(dir / "many-layers", resealed(good, [](std::string& b) { b[46] = 0x7F; }));
+    write(dir / "huge-layer", resealed(good, [](std::string& b) { b[47 + 17 + 8 + 4] = 0x7F; }));
+    write(dir / "broken-chain", resealed(good, [](std::string& b) { b[80 + 21] = 5; }));
+    write(dir / "metadata-count", resealed(good, [](std::string& b) { b[117] = 9; }));
+    write(dir / "parameter-count", resealed(good, [](std::string& b) { b[121] = 99; }));
 }
 
 // Checkpoints of checkpoint_run.hpp's run, as fit writes them, and broken ones.
@@ -158,7 +179,12 @@ void checkpoint_seeds(const fs::path& dir) {
     flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x04);
     write(dir / "bit-flipped", flipped);
     write(dir / "newer-version", resealed(
-                                     good, [](std::string& b) { b[18] = 2; }, 17));
+                                     good, [](std::string& b) { b[18] = 3; }, 17));
+    write(dir / "version-1", resealed(
+                                 good, [](std::string& b) { b[18] = 1; }, 17));
+    // The MODL section's model format version (after the 22-byte header, the tag and the length).
+    write(dir / "model-version", resealed(
+                                     good, [](std::string& b) { b[34] = 7; }, 17));
     write(dir / "big-endian-mark", resealed(
                                        good, [](std::string& b) { b[17] = 'B'; }, 17));
     write(dir / "unknown-section", resealed(

@@ -2,43 +2,44 @@
 // Saving a trained network and loading it back.
 //
 //   descent::save(net, "fashion.model");
-//   descent::load(other, "fashion.model");              // into a network of the same architecture
-//   auto copy = descent::load<Net>("fashion.model");    // a new network, sizes from the file
+//   descent::load(other, "fashion.model");                  // into a network of the same architecture
+//   auto copy = descent::load<Net>("fashion.model");        // a new network, sizes from the file
+//   Architecture a = descent::read_architecture("fashion.model");  // what it is, θ left unread
+//   ModelData m = descent::load_model("fashion.model");     // what it is and θ, as plain data
 //
-// The file describes itself, so that loading it into the wrong network is an
-// error that says what is wrong rather than a network that silently predicts
-// garbage. Format version 1, every multi-byte field in the file's byte order:
+// The file describes itself (every layer's kind, sizes and activation, the output head, the
+// scalar type), so that loading it into the wrong network is an error that says what is wrong
+// rather than a network that silently predicts garbage, and so that a program can build the
+// network from the file alone. Each layer names its own kind (Mlp::architecture()): this file
+// knows no layer type.
+//
+// A model file is a payload in the frame of io/codec.hpp (magic 89 "descent" \r \n 1A \n, 12
+// bytes; byte order at offset 12, format version at 13, CRC-32 last). Payload of format
+// version 2, every multi-byte field in the file's byte order, strings as a 4-byte length and
+// the bytes:
 //
 //   bytes   field
-//   12      magic            89 'd' 'e' 's' 'c' 'e' 'n' 't' '\r' '\n' 1A '\n' (as PNG's: the
-//                            non-ASCII byte and the line ends catch text-mode transfers)
-//   1       byte order       'L' little-endian, 'B' big-endian (the writer's own)
-//   4       format version   1
 //   1       scalar type      'f' IEEE-754 binary32 (float), 'd' binary64 (double)
-//   4       layers           L + 1
-//   per layer:
-//     1+n   kind             length, then ASCII: "dense"
-//     1+n   activation       length, then ASCII: Act::name ("relu", "identity", ...)
+//   4+n     head             the loss on a(L+1) that also gives f(x): "softmax_cross_entropy", ...
+//   4       layers           L + 1, then per layer k:
+//     4+n   kind             "dense"
+//     4+n   activation       "relu", "identity", ...
 //     8     inputs           H_(k-1)
 //     8     outputs          H_k
-//   8       parameter count  Σ_k H_k (H_(k-1) + 1)
-//   n·4|8   parameters       θ as Mlp::parameters() lays it out: W(1) column-major, b(1), W(2), ...
-//   4       CRC-32           zlib's crc32 of every byte before it
+//   4       metadata         entries, then per entry a key and a value (strings), keys ascending
+//                            and distinct: what a later descent records without a new version
+//   8       parameter count  as the network lays θ out
+//   n·4|8   parameters       θ in that layout (Mlp: W(1) column-major, b(1), W(2), ...)
 //
-// Frozen for every future version: the magic, the byte order, the version at
-// offset 13 and a CRC-32 as the last 4 bytes. So a file is checked for damage
-// before its version is believed, and a newer file is told apart from a
-// corrupt one.
-#include <zlib.h>
-
+// Version 1 (read, no longer written) is version 2 without the head (it means
+// softmax_cross_entropy) and the metadata, with a 1-byte length before each name.
 #include <Eigen/Core>
-#include <algorithm>
-#include <bit>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,365 +47,379 @@
 #include <utility>
 #include <vector>
 
+#include "../architecture.hpp"
 #include "../detail/file.hpp"
 #include "../error.hpp"
-#include "../layers/dense.hpp"
+#include "codec.hpp"
 
 namespace descent {
 
-namespace detail {
+// Key/value strings a model file carries besides the network (a value may hold any bytes).
+using ModelMetadata = std::map<std::string, std::string>;
 
-inline constexpr char model_magic[12] = {'\x89', 'd', 'e', 's', 'c', 'e', 'n', 't', '\r', '\n', '\x1A', '\n'};
-inline constexpr std::uint32_t model_format_version = 1;
-inline constexpr std::size_t model_header_size = sizeof model_magic + 1 + 4;  // magic, byte order, version
+// A model file's content as plain data, for a network chosen at run time.
+struct ModelData {
+    Architecture architecture;
+    Eigen::VectorXd parameters;  // θ in the network's layout, in double (which holds a float exactly)
+    ModelMetadata metadata;
 
-static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big,
-              "descent's model files need a little- or big-endian machine");
-
-// What the file says about one layer.
-struct LayerRecord {
-    std::string kind;
-    std::string activation;
-    std::uint64_t inputs = 0;
-    std::uint64_t outputs = 0;
-    bool operator==(const LayerRecord&) const = default;
+    // Equal bit for bit (a NaN equals the same NaN).
+    friend bool operator==(const ModelData& a, const ModelData& b) {
+        return a.architecture == b.architecture && a.metadata == b.metadata &&
+               a.parameters.size() == b.parameters.size() &&
+               (a.parameters.size() == 0 ||
+                std::memcmp(a.parameters.data(), b.parameters.data(),
+                            sizeof(double) * static_cast<std::size_t>(a.parameters.size())) == 0);
+    }
 };
 
-// The kind a layer type is saved as. Only Dense exists so far; a new layer
-// type adds its specialisation here (and its own parameter layout).
-template <class L>
-struct layer_kind;
-template <class Act, class S, class I>
-struct layer_kind<Dense<Act, S, I>> {
-    static constexpr const char* name = "dense";
+namespace detail {
+
+struct ModelFileFormat {
+    static constexpr std::string_view magic{
+        "\x89"
+        "descent\r\n\x1A\n",
+        12};
+    static constexpr std::uint32_t oldest = 1;
+    static constexpr std::uint32_t version = 2;
+    static constexpr std::string_view noun = "model file";
+    static constexpr std::string_view reread = "load it";
+    static std::string foreign(std::string_view) { return ""; }
+    using not_this_error = not_a_model_file_error;
+    using corrupt_error = corrupt_model_file_error;
+    using version_error = model_version_error;
+};
+
+template <class Scalar>
+constexpr const char* scalar_name() {
+    static_assert(std::numeric_limits<Scalar>::is_iec559 && (sizeof(Scalar) == 4 || sizeof(Scalar) == 8),
+                  "descent's files hold IEEE-754 float or double parameters");
+    return sizeof(Scalar) == 4 ? "float" : "double";
+}
+
+// Layer sizes beyond 2^32 - 1 are not a model: they keep every product of two sizes in 64 bits.
+inline constexpr std::uint64_t largest_size = std::numeric_limits<std::uint32_t>::max();
+
+// Names in a model file (kinds, activations, heads): lowercase letters, digits and '_', so
+// that they print as they are.
+inline bool is_name(std::string_view text) {
+    if (text.empty() || text.size() > 64) return false;
+    for (const char c : text)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
+}
+
+// What is wrong with `a` as the architecture of a model file ("" when nothing is): names,
+// sizes, layers that chain, the scalar type. Layer kinds are the layers' own business.
+inline std::string architecture_fault(const Architecture& a) {
+    if (a.scalar != "float" && a.scalar != "double")
+        return "the scalar type \"" + a.scalar + "\" is neither float nor double";
+    if (!is_name(a.head)) return "the head \"" + a.head + "\" is not a name (lowercase letters, digits, _)";
+    if (a.layers.empty()) return "no layers";
+    for (std::size_t k = 0; k < a.layers.size(); ++k) {
+        const LayerSpec& l = a.layers[k];
+        const std::string layer = "layer " + std::to_string(k + 1);
+        if (!is_name(l.kind) || !is_name(l.activation))
+            return layer + "'s kind \"" + l.kind + "\" or activation \"" + l.activation +
+                   "\" is not a name (lowercase letters, digits, _)";
+        if (l.inputs < 1 || l.outputs < 1 || static_cast<std::uint64_t>(l.inputs) > largest_size ||
+            static_cast<std::uint64_t>(l.outputs) > largest_size)
+            return layer + " has sizes " + std::to_string(l.inputs) + " -> " + std::to_string(l.outputs);
+        if (k > 0 && l.inputs != a.layers[k - 1].outputs)
+            return layer + " takes " + std::to_string(l.inputs) + " inputs but layer " + std::to_string(k) +
+                   " gives " + std::to_string(a.layers[k - 1].outputs);
+    }
+    return "";
+}
+
+// The model payload (format version 2) of architecture `a` with θ = theta[0, count).
+// requires: a is sound (architecture_fault(a) empty) and of scalar type Scalar.
+template <std::floating_point Scalar>
+void put_model(ByteWriter& out, const Architecture& a, const ModelMetadata& metadata, const Scalar* theta,
+               std::size_t count) {
+    out.put(scalar_name<Scalar>()[0]);
+    out.put_string(a.head);
+    out.put(static_cast<std::uint32_t>(a.layers.size()));
+    for (const LayerSpec& l : a.layers) {
+        out.put_string(l.kind);
+        out.put_string(l.activation);
+        out.put(static_cast<std::uint64_t>(l.inputs));
+        out.put(static_cast<std::uint64_t>(l.outputs));
+    }
+    out.put(static_cast<std::uint32_t>(metadata.size()));
+    for (const auto& [key, value] : metadata) {
+        out.put_string(key);
+        out.put_string(value);
+    }
+    out.put(static_cast<std::uint64_t>(count));
+    out.put(theta, count);
+}
+
+// Refuses an architecture that no file can hold. throws: argument_error naming `who`.
+inline void check_architecture(const Architecture& a, const char* who) {
+    if (std::string fault = architecture_fault(a); !fault.empty())
+        throw argument_error(std::string(who) + ": cannot save this architecture: " + fault);
+}
+
+// Refuses what put_model must not be given. throws: argument_error naming `who`.
+template <std::floating_point Scalar>
+void check_model(const Architecture& a, const char* who) {
+    check_architecture(a, who);
+    if (a.scalar != scalar_name<Scalar>())
+        throw argument_error(std::string(who) + ": the architecture is of " + a.scalar +
+                             " parameters, given " + scalar_name<Scalar>() + " ones");
+}
+
+// A whole model file (format version 2) in the byte order `order`.
+// throws: argument_error naming `who` (check_model).
+template <std::floating_point Scalar>
+std::string encode_model(const Architecture& a, const ModelMetadata& metadata, const Scalar* theta,
+                         std::size_t count, std::endian order = std::endian::native,
+                         const char* who = "save") {
+    check_model<Scalar>(a, who);
+    return encode_frame<ModelFileFormat>(order,
+                                         [&](ByteWriter& out) { put_model(out, a, metadata, theta, count); });
+}
+
+// A model payload, checked and taken apart; `parameters` views θ's bytes, in `order`.
+struct ModelImage {
+    Architecture architecture;
+    ModelMetadata metadata;
+    std::uint64_t parameter_count = 0;
+    std::string_view parameters;
+    std::endian order = std::endian::native;
+};
+
+// Reads a model payload of format `version` (1 or 2) to the end of `in`. Every count is checked
+// against the bytes that remain before anything is allocated for it.
+// throws: Format::corrupt_error naming the field.
+template <FileFormat Format>
+ModelImage get_model(ByteReader<Format>& in, std::uint32_t version) {
+    ModelImage image;
+    image.order = in.order();
+    Architecture& a = image.architecture;
+    const char scalar = in.template get<char>("header");
+    if (scalar != 'f' && scalar != 'd') throw in.corrupt("unknown scalar type code");
+    a.scalar = scalar == 'f' ? "float" : "double";
+    auto name = [&](const char* field) {
+        return version == 1 ? in.get_short_string(field) : in.get_string(field);
+    };
+    if (version >= 2) a.head = in.get_string("head");
+    const auto depth = in.template get<std::uint32_t>("header");
+    if (depth == 0) throw in.corrupt("no layers");
+    // A layer takes at least two 1-byte names and two sizes.
+    const std::size_t smallest_layer = 2 * (version == 1 ? 2 : 5) + 16;
+    if (depth > in.remaining() / smallest_layer)
+        throw in.corrupt(std::to_string(depth) + " layers do not fit in the file");
+    a.layers.reserve(depth);
+    for (std::uint32_t k = 0; k < depth; ++k) {
+        LayerSpec l;
+        l.kind = name("layer manifest");
+        l.activation = name("layer manifest");
+        const auto inputs = in.template get<std::uint64_t>("layer manifest");
+        const auto outputs = in.template get<std::uint64_t>("layer manifest");
+        if (inputs == 0 || outputs == 0 || inputs > largest_size || outputs > largest_size)
+            throw in.corrupt("layer " + std::to_string(k + 1) + " has sizes " + std::to_string(inputs) +
+                             " -> " + std::to_string(outputs));
+        l.inputs = static_cast<Eigen::Index>(inputs);
+        l.outputs = static_cast<Eigen::Index>(outputs);
+        a.layers.push_back(std::move(l));
+    }
+    if (version >= 2) {
+        const auto entries = in.check_count(in.template get<std::uint32_t>("metadata"), 8, "metadata");
+        for (std::uint32_t e = 0; e < entries; ++e) {
+            std::string key = in.get_string("metadata");
+            std::string value = in.get_string("metadata");
+            if (!image.metadata.empty() && key <= image.metadata.rbegin()->first)
+                throw in.corrupt("metadata key \"" + key + "\" is not after \"" +
+                                 image.metadata.rbegin()->first + "\"");
+            image.metadata.emplace_hint(image.metadata.end(), std::move(key), std::move(value));
+        }
+    }
+    if (const std::string fault = architecture_fault(a); !fault.empty()) throw in.corrupt(fault);
+    const std::size_t scalar_size = scalar == 'f' ? 4 : 8;
+    image.parameter_count = in.template get<std::uint64_t>("header");
+    if (image.parameter_count != in.remaining() / scalar_size || in.remaining() % scalar_size != 0)
+        throw in.corrupt("the file announces " + std::to_string(image.parameter_count) +
+                         " parameters and holds " + std::to_string(in.remaining()) + " bytes of them");
+    image.parameters = in.get_bytes(in.remaining(), "parameters");
+    return image;
+}
+
+// θ of a checked payload, in its own scalar type Scalar.
+template <FileFormat Format, std::floating_point Scalar>
+Eigen::Matrix<Scalar, Eigen::Dynamic, 1> get_parameters(const ModelImage& image, const std::string& name) {
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> theta(static_cast<Eigen::Index>(image.parameter_count));
+    ByteReader<Format> in(image.parameters, image.order, name);
+    in.get(theta.data(), static_cast<std::size_t>(theta.size()), "parameters");
+    return theta;
+}
+
+// θ of a checked payload in double.
+template <FileFormat Format>
+Eigen::VectorXd get_parameters_as_double(const ModelImage& image, const std::string& name) {
+    if (image.architecture.scalar == "double") return get_parameters<Format, double>(image, name);
+    return get_parameters<Format, float>(image, name).template cast<double>();
+}
+
+// The model file `bytes` (named `name` in messages), checked: frame and payload.
+// throws: not_a_model_file_error, corrupt_model_file_error, model_version_error.
+inline ModelImage decode_model(std::string_view bytes, const std::string& name) {
+    auto frame = open_frame<ModelFileFormat>(bytes, name);
+    return get_model(frame.payload, frame.version);
+}
+
+template <class Scalar>
+void check_scalar(const ModelImage& image, const std::string& name) {
+    const std::string& theirs = image.architecture.scalar;
+    if (theirs != scalar_name<Scalar>())
+        throw scalar_type_mismatch_error(name + ": the file holds " + theirs +
+                                         " parameters, this network is " + scalar_name<Scalar>() +
+                                         " (load it into Net::rebind<" + theirs + ">)");
+}
+
+template <class Net>
+concept SavableNetwork = requires(Net& net, const Net& c) {
+    typename Net::Scalar;
+    { c.architecture() } -> std::convertible_to<Architecture>;
+    {c.parameters()};
+    net.parameters() = c.parameters();
+};
+
+// A network type that load<Net> can build from a file's sizes.
+template <class Net>
+concept LoadableNetwork = SavableNetwork<Net> &&
+    std::constructible_from<Net, std::span<const Eigen::Index>> && requires(Net& net) {
+    { Net::depth } -> std::convertible_to<std::size_t>;
+    net.template layer<0>();
 };
 
 template <class Net, std::size_t K>
 using layer_type = std::remove_cvref_t<decltype(std::declval<Net&>().template layer<K>())>;
 
-template <std::floating_point Scalar>
-constexpr char scalar_code() {
-    static_assert(std::numeric_limits<Scalar>::is_iec559 && (sizeof(Scalar) == 4 || sizeof(Scalar) == 8),
-                  "descent's model files hold IEEE-754 float or double parameters");
-    return sizeof(Scalar) == 4 ? 'f' : 'd';
-}
-inline const char* scalar_name(char code) {
-    return code == 'f' ? "float" : "double";
-}
-
-// The manifest as messages show it: "784-128-10 relu" (the output layer is
-// always Dense<Identity>, so only the hidden activations are named).
-// With `sizes` false, for a network type: "*-*-* relu".
-inline std::string describe(const std::vector<LayerRecord>& layers, bool sizes = true) {
-    if (layers.empty()) return "no layers";
-    std::string text = sizes ? std::to_string(layers[0].inputs) : "*";
-    for (const auto& layer : layers) {
-        text += '-';
-        text += sizes ? std::to_string(layer.outputs) : std::string("*");
-    }
-    const bool plain = std::ranges::all_of(layers, [](const auto& l) { return l.kind == "dense"; }) &&
-                       layers.back().activation == "identity";
-    if (!plain) {
-        text += " (";
-        for (std::size_t k = 0; k < layers.size(); ++k) {
-            if (k > 0) text += ", ";
-            text += layers[k].kind + " " + layers[k].activation;
-        }
-        return text + ")";
-    }
-    if (layers.size() == 1) return text;
-    const auto& first = layers.front().activation;
-    const bool same =
-        std::all_of(layers.begin(), layers.end() - 1, [&](const auto& l) { return l.activation == first; });
-    if (same) return text + " " + first;
-    text += " ";
-    for (std::size_t k = 0; k + 1 < layers.size(); ++k) {
-        if (k > 0) text += ',';
-        text += layers[k].activation;
-    }
-    return text;
-}
-
-// The manifest of a network type; sizes from `sizes` ({H_0, ..., H_(L+1)}), or 0.
+// How many parameters Net has with the sizes of `a`: each layer counts its own, and nothing is
+// allocated, so a file that claims huge layers costs nothing before it is refused.
 template <class Net, std::size_t... K>
-std::vector<LayerRecord> manifest(const std::vector<std::uint64_t>& sizes, std::index_sequence<K...>) {
-    auto size = [&](std::size_t k) { return k < sizes.size() ? sizes[k] : 0; };
-    return {LayerRecord{layer_kind<layer_type<Net, K>>::name, layer_type<Net, K>::activation::name, size(K),
-                        size(K + 1)}...};
+std::uint64_t parameter_count(const Architecture& a, std::index_sequence<K...>) {
+    return (static_cast<std::uint64_t>(
+                layer_type<Net, K>(a.layers[K].inputs, a.layers[K].outputs).parameter_count()) +
+            ...);
 }
-template <class Net>
-std::vector<LayerRecord> manifest(const Net& net) {
-    std::vector<std::uint64_t> sizes;
-    for (const auto s : net.sizes()) sizes.push_back(static_cast<std::uint64_t>(s));
-    return manifest<Net>(sizes, std::make_index_sequence<Net::depth>{});
-}
-
-// Fixed-size fields in a chosen byte order.
-class ModelWriter {
-public:
-    explicit ModelWriter(std::endian order) : order_(order) {}
-    template <class T>
-    void put(T value) {
-        char raw[sizeof(T)];
-        std::memcpy(raw, &value, sizeof(T));
-        if (order_ != std::endian::native) std::reverse(raw, raw + sizeof(T));
-        bytes_.append(raw, sizeof(T));
-    }
-    void put_name(std::string_view name) {
-        if (name.size() > 255)
-            throw argument_error("save: name \"" + std::string(name) + "\" is over 255 bytes");
-        put(static_cast<std::uint8_t>(name.size()));
-        bytes_.append(name);
-    }
-    void put_raw(const void* data, std::size_t n) { bytes_.append(static_cast<const char*>(data), n); }
-    std::string& bytes() { return bytes_; }
-
-private:
-    std::endian order_;
-    std::string bytes_;
-};
-
-class ModelReader {
-public:
-    ModelReader(std::string_view bytes, std::endian order, const std::string& name)
-        : bytes_(bytes), order_(order), name_(name) {}
-    template <class T>
-    T get(const char* what) {
-        need(sizeof(T), what);
-        char raw[sizeof(T)];
-        std::memcpy(raw, bytes_.data() + at_, sizeof(T));
-        if (order_ != std::endian::native) std::reverse(raw, raw + sizeof(T));
-        at_ += sizeof(T);
-        T value;
-        std::memcpy(&value, raw, sizeof(T));
-        return value;
-    }
-    std::string get_name(const char* what) {
-        const std::size_t n = get<std::uint8_t>(what);
-        need(n, what);
-        std::string name(bytes_.substr(at_, n));
-        at_ += n;
-        return name;
-    }
-    std::size_t position() const { return at_; }
-    std::size_t remaining() const { return bytes_.size() - at_; }
-    void skip(std::size_t n) { at_ += n; }
-
-private:
-    void need(std::size_t n, const char* what) const {
-        if (n > bytes_.size() - at_)
-            throw corrupt_model_file_error(name_ + ": corrupt model file: it ends inside the " + what);
-    }
-    std::string_view bytes_;
-    std::endian order_;
-    std::string name_;
-    std::size_t at_ = 0;
-};
-
-inline std::uint32_t crc32_of(std::string_view bytes) {
-    uLong crc = crc32(0L, Z_NULL, 0);
-    while (!bytes.empty()) {
-        const auto n = static_cast<uInt>(std::min<std::size_t>(bytes.size(), 1u << 30));
-        crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), n);
-        bytes.remove_prefix(n);
-    }
-    return static_cast<std::uint32_t>(crc);
-}
-
-// A model file, checked and taken apart; `parameters` views the file's bytes.
-struct ModelImage {
-    std::endian order;
-    char scalar;
-    std::vector<LayerRecord> layers;
-    std::uint64_t parameter_count;
-    std::string_view parameters;
-};
-
-// throws: not_a_model_file_error, corrupt_model_file_error, model_version_error.
-inline ModelImage decode_model(std::string_view bytes, const std::string& name) {
-    auto corrupt = [&](const std::string& what) {
-        return corrupt_model_file_error(name + ": corrupt model file: " + what);
-    };
-    const std::string_view magic(model_magic, sizeof model_magic);
-    if (!bytes.empty() && bytes.size() < magic.size() && magic.starts_with(bytes))
-        throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, inside the magic number");
-    if (!bytes.starts_with(magic))
-        throw not_a_model_file_error(name + ": not a descent model file (wrong magic number" +
-                                     (bytes.empty() ? std::string("; the file is empty)") : ")"));
-    if (bytes.size() < model_header_size + 4)
-        throw corrupt("truncated to " + std::to_string(bytes.size()) + " bytes, shorter than any model file");
-    const char order_mark = bytes[sizeof model_magic];
-    if (order_mark != 'L' && order_mark != 'B') throw corrupt("the byte order is neither 'L' nor 'B'");
-    const std::endian order = order_mark == 'L' ? std::endian::little : std::endian::big;
-
-    ModelReader trailer(bytes.substr(bytes.size() - 4), order, name);
-    const auto stored = trailer.get<std::uint32_t>("checksum");
-    const auto computed = crc32_of(bytes.substr(0, bytes.size() - 4));
-    if (stored != computed)
-        throw corrupt(
-            "the CRC-32 does not match its content (the file was truncated, damaged or appended to)");
-
-    ModelReader in(bytes.substr(0, bytes.size() - 4), order, name);
-    in.skip(sizeof model_magic + 1);
-    const auto version = in.get<std::uint32_t>("header");
-    if (version == 0) throw corrupt("format version 0 does not exist");
-    if (version > model_format_version)
-        throw model_version_error(name + ": model file format version " + std::to_string(version) +
-                                  " is newer than this descent reads (up to version " +
-                                  std::to_string(model_format_version) + "); load it with a newer descent");
-
-    ModelImage image{order, in.get<char>("header"), {}, 0, {}};
-    if (image.scalar != 'f' && image.scalar != 'd') throw corrupt("unknown scalar type code");
-    const auto depth = in.get<std::uint32_t>("header");
-    if (depth == 0) throw corrupt("no layers");
-    if (depth > in.remaining() / 18) throw corrupt(std::to_string(depth) + " layers do not fit in the file");
-    std::uint64_t expected = 0;
-    constexpr std::uint64_t limit =
-        std::numeric_limits<std::uint32_t>::max();  // sizes beyond are not a model
-    for (std::uint32_t k = 0; k < depth; ++k) {
-        LayerRecord layer;
-        layer.kind = in.get_name("layer manifest");
-        layer.activation = in.get_name("layer manifest");
-        layer.inputs = in.get<std::uint64_t>("layer manifest");
-        layer.outputs = in.get<std::uint64_t>("layer manifest");
-        if (layer.inputs == 0 || layer.outputs == 0 || layer.inputs > limit || layer.outputs > limit)
-            throw corrupt("layer " + std::to_string(k + 1) + " has sizes " + std::to_string(layer.inputs) +
-                          " -> " + std::to_string(layer.outputs));
-        if (k > 0 && layer.inputs != image.layers.back().outputs)
-            throw corrupt("layer " + std::to_string(k + 1) + " takes " + std::to_string(layer.inputs) +
-                          " inputs but layer " + std::to_string(k) + " gives " +
-                          std::to_string(image.layers.back().outputs));
-        // Both sizes are below 2^32, so the product fits; bounded by the file's
-        // size, the sum over at most size/18 layers fits too.
-        const std::uint64_t count = layer.outputs * (layer.inputs + 1);
-        if (count > bytes.size())
-            throw corrupt("layer " + std::to_string(k + 1) + " of " + std::to_string(layer.inputs) + " -> " +
-                          std::to_string(layer.outputs) + " needs more parameters than the file has bytes");
-        expected += count;
-        image.layers.push_back(std::move(layer));
-    }
-    image.parameter_count = in.get<std::uint64_t>("header");
-    const std::size_t scalar_size = image.scalar == 'f' ? 4 : 8;
-    if (image.parameter_count != expected || image.parameter_count > in.remaining() / scalar_size ||
-        image.parameter_count * scalar_size != in.remaining())
-        throw corrupt("the manifest " + describe(image.layers) + " needs " + std::to_string(expected) +
-                      " parameters, the file announces " + std::to_string(image.parameter_count) +
-                      " and holds " + std::to_string(in.remaining()) + " bytes of them");
-    image.parameters = bytes.substr(in.position(), in.remaining());
-    return image;
-}
-
-template <std::floating_point Scalar>
-std::string encode_model(const std::vector<LayerRecord>& layers, const Scalar* theta, std::size_t count,
-                         std::endian order) {
-    ModelWriter out(order);
-    out.put_raw(model_magic, sizeof model_magic);
-    out.put(order == std::endian::little ? 'L' : 'B');
-    out.put(model_format_version);
-    out.put(scalar_code<Scalar>());
-    out.put(static_cast<std::uint32_t>(layers.size()));
-    for (const auto& layer : layers) {
-        out.put_name(layer.kind);
-        out.put_name(layer.activation);
-        out.put(layer.inputs);
-        out.put(layer.outputs);
-    }
-    out.put(static_cast<std::uint64_t>(count));
-    if (order == std::endian::native)
-        out.put_raw(theta, count * sizeof(Scalar));
-    else
-        for (std::size_t i = 0; i < count; ++i) out.put(theta[i]);
-    out.put(crc32_of(out.bytes()));
-    return std::move(out.bytes());
-}
-
-template <std::floating_point Scalar>
-Eigen::Matrix<Scalar, Eigen::Dynamic, 1> decode_parameters(const ModelImage& image, const std::string& name) {
-    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> theta(static_cast<Eigen::Index>(image.parameter_count));
-    if (image.order == std::endian::native) {
-        std::memcpy(theta.data(), image.parameters.data(), image.parameters.size());
-    } else {
-        ModelReader in(image.parameters, image.order, name);
-        for (Eigen::Index i = 0; i < theta.size(); ++i) theta(i) = in.get<Scalar>("parameters");
-    }
-    return theta;
-}
-
-template <std::floating_point Scalar>
-void check_scalar(const ModelImage& image, const std::string& name) {
-    if (image.scalar != scalar_code<Scalar>())
-        throw scalar_type_mismatch_error(name + ": the file holds " + scalar_name(image.scalar) +
-                                         " parameters, this network is " +
-                                         scalar_name(scalar_code<Scalar>()) + " (load it into Net::rebind<" +
-                                         scalar_name(image.scalar) + ">)");
-}
-
-template <class Net>
-concept SavableNetwork = requires(Net& net, const Net& c) {
-    typename Net::scalar_type;
-    { Net::depth } -> std::convertible_to<std::size_t>;
-    {c.sizes()};
-    {c.parameters()};
-    net.parameters() = c.parameters();
-    net.template layer<0>();
-};
 
 }  // namespace detail
 
-// Writes net's architecture and θ to `path`, atomically: a reader or a crash
-// sees the old file or the new one, never half of one.
+// Writes net's architecture, θ and `metadata` to `path`, atomically: a reader or a crash sees
+// the old file or the new one, never half of one.
 // ensures: load(net', path) into a network of the same architecture gives θ' = θ, bit for bit.
-// throws: io_error naming the path, the step and errno's text (directory missing,
-//         path a directory, disk full); the old file, if any, is then intact.
+// throws: io_error naming the path, the step and errno's text (directory missing, path a
+//         directory, disk full); the old file, if any, is then intact. argument_error for a
+//         layer whose kind or activation is not a name (lowercase letters, digits, _).
 template <detail::SavableNetwork Net>
-void save(const Net& net, const std::filesystem::path& path) {
+void save(const Net& net, const std::filesystem::path& path, const ModelMetadata& metadata = {}) {
     const auto theta = net.parameters();
-    detail::atomic_write(path,
-                         detail::encode_model(detail::manifest(net), theta.data(),
-                                              static_cast<std::size_t>(theta.size()), std::endian::native));
+    detail::atomic_write(path, detail::encode_model(net.architecture(), metadata, theta.data(),
+                                                    static_cast<std::size_t>(theta.size())));
+}
+
+// Writes `model` to `path` as save() does, θ in model.architecture.scalar.
+// throws: as save; argument_error for an architecture that is not sound (no layers, sizes that
+//         do not chain, an unknown scalar type).
+inline void save_model(const ModelData& model, const std::filesystem::path& path) {
+    const Architecture& a = model.architecture;
+    const auto count = static_cast<std::size_t>(model.parameters.size());
+    constexpr auto order = std::endian::native;
+    if (a.scalar == "float") {
+        const Eigen::VectorXf theta = model.parameters.cast<float>();
+        detail::atomic_write(
+            path, detail::encode_model(a, model.metadata, theta.data(), count, order, "save_model"));
+    } else {
+        detail::atomic_write(path, detail::encode_model(a, model.metadata, model.parameters.data(), count,
+                                                        order, "save_model"));
+    }
 }
 
 // Reads θ from `path` into `net`, whose architecture and scalar type must be the file's.
 // ensures: on a throw, net is unchanged (the file is read and checked in full first).
 // throws: io_error (missing, unreadable), not_a_model_file_error (wrong magic),
-//         corrupt_model_file_error (checksum or sizes), model_version_error (a newer format),
-//         scalar_type_mismatch_error (float vs double), architecture_mismatch_error
-//         (naming both manifests: "file has 784-128-10 relu, this network is 784-256-10 relu").
+//         corrupt_model_file_error (checksum, sizes, a parameter count that is not the
+//         network's), model_version_error (a newer format), scalar_type_mismatch_error (float
+//         vs double), architecture_mismatch_error naming both architectures (describe()).
 template <detail::SavableNetwork Net>
 void load(Net& net, const std::filesystem::path& path) {
-    using Scalar = typename Net::scalar_type;
+    using Scalar = typename Net::Scalar;
     const std::string name = path.string();
     const std::string bytes = detail::read_file(path);
     const auto image = detail::decode_model(bytes, name);
     detail::check_scalar<Scalar>(image, name);
-    const auto mine = detail::manifest(net);
-    if (image.layers != mine)
-        throw architecture_mismatch_error(name + ": file has " + detail::describe(image.layers) +
-                                          ", this network is " + detail::describe(mine));
-    net.parameters() = detail::decode_parameters<Scalar>(image, name);
+    const Architecture mine = net.architecture();
+    if (image.architecture != mine)
+        throw architecture_mismatch_error(name + ": file has " + describe(image.architecture) +
+                                          ", this network is " + describe(mine));
+    if (image.parameter_count != static_cast<std::uint64_t>(net.parameters().size()))
+        throw corrupt_model_file_error(
+            name + ": corrupt model file: it holds " + std::to_string(image.parameter_count) +
+            " parameters where its architecture has " + std::to_string(net.parameters().size()));
+    net.parameters() = detail::get_parameters<detail::ModelFileFormat, Scalar>(image, name);
 }
 
 // A new network of type Net with the sizes and θ of the file at `path`.
-// requires: Net's layer kinds and activations are the file's (its sizes come from the file).
+// requires: Net's layer kinds and activations, head and scalar type are the file's (its sizes
+//           come from the file).
 // throws: as load(net, path).
-template <detail::SavableNetwork Net>
+template <detail::LoadableNetwork Net>
 Net load(const std::filesystem::path& path) {
-    using Scalar = typename Net::scalar_type;
+    using Scalar = typename Net::Scalar;
     const std::string name = path.string();
     const std::string bytes = detail::read_file(path);
     const auto image = detail::decode_model(bytes, name);
     detail::check_scalar<Scalar>(image, name);
-    std::vector<std::uint64_t> sizes{image.layers.front().inputs};
-    for (const auto& layer : image.layers) sizes.push_back(layer.outputs);
-    const auto mine = detail::manifest<Net>(sizes, std::make_index_sequence<Net::depth>{});
-    if (image.layers != mine)
-        throw architecture_mismatch_error(name + ": file has " + detail::describe(image.layers) +
-                                          ", this network type is " + detail::describe(mine, false));
-    const std::vector<Eigen::Index> net_sizes(sizes.begin(), sizes.end());
-    const std::span<const Eigen::Index> view(net_sizes);
+    const Architecture& file = image.architecture;
+    if (file.layers.size() != Net::depth)
+        throw architecture_mismatch_error(name + ": file has " + describe(file) + ", of " +
+                                          std::to_string(file.layers.size()) +
+                                          " layers, this network type has " + std::to_string(Net::depth));
+    // What Net is with the file's sizes: its own architecture (kinds, activations, head) from a
+    // network of width 1, with the sizes put in.
+    const std::vector<Eigen::Index> ones(Net::depth + 1, 1);
+    Architecture type = Net(std::span<const Eigen::Index>(ones)).architecture();
+    for (std::size_t k = 0; k < Net::depth; ++k) {
+        type.layers[k].inputs = file.layers[k].inputs;
+        type.layers[k].outputs = file.layers[k].outputs;
+    }
+    if (file != type)
+        throw architecture_mismatch_error(name + ": file has " + describe(file) + ", this network type is " +
+                                          describe(type));
+    const auto count = detail::parameter_count<Net>(file, std::make_index_sequence<Net::depth>{});
+    if (image.parameter_count != count)
+        throw corrupt_model_file_error(name + ": corrupt model file: it holds " +
+                                       std::to_string(image.parameter_count) +
+                                       " parameters where its architecture has " + std::to_string(count));
+    std::vector<Eigen::Index> sizes{file.layers.front().inputs};
+    for (const auto& layer : file.layers) sizes.push_back(layer.outputs);
+    const std::span<const Eigen::Index> view(sizes);
     Net net(view);
-    net.parameters() = detail::decode_parameters<Scalar>(image, name);
+    net.parameters() = detail::get_parameters<detail::ModelFileFormat, Scalar>(image, name);
     return net;
+}
+
+// What the model file at `path` holds, without reading θ into memory (the file is still read
+// and checked whole: a damaged file is refused).
+// throws: io_error, not_a_model_file_error, corrupt_model_file_error, model_version_error.
+inline Architecture read_architecture(const std::filesystem::path& path) {
+    const std::string name = path.string();
+    return detail::decode_model(detail::read_file(path), name).architecture;
+}
+
+// The model file at `path` as plain data, for a network built from its architecture. The
+// layers' kinds are as the file names them: the network built from them judges whether it
+// knows each, and whether θ has its size.
+// throws: as read_architecture.
+inline ModelData load_model(const std::filesystem::path& path) {
+    const std::string name = path.string();
+    const std::string bytes = detail::read_file(path);
+    auto image = detail::decode_model(bytes, name);
+    Eigen::VectorXd theta = detail::get_parameters_as_double<detail::ModelFileFormat>(image, name);
+    return {std::move(image.architecture), std::move(theta), std::move(image.metadata)};
 }
 
 }  // namespace descent
