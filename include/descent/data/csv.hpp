@@ -21,9 +21,9 @@
 // line ends and a UTF-8 byte order mark are accepted; fields may be padded with
 // spaces or tabs. A header line may have any number of fields (scikit-learn's
 // files start with "150,4,setosa,versicolor,virginica"): the first data line sets
-// the count every other must have, and the header's names are used when it has
-// that count. A file ending in ".gz" (any gzip stream, in fact) is inflated on
-// the fly.
+// the count every other must have, and the header's fields name the columns when
+// it has that count and, autodetected, holds no number. A file ending in ".gz" (any gzip stream, in fact) is
+// inflated on the fly.
 //
 // Numbers are parsed strictly, with std::from_chars: a field is a number in full
 // or it is an error, never a silent 0 or a prefix ("1.5kg"). Every error names
@@ -84,8 +84,9 @@ struct CsvOptions {
     // Lines dropped before anything is read, as raw lines (quotes are not looked at):
     // a title, a line of counts before the header.
     std::size_t skip_rows = 0;
-    // Whether the first line after skip_rows names the columns. autodetect: it does
-    // when one of its fields is not a number (a header of numbers needs `present`).
+    // Whether the first line after skip_rows is a header. autodetect: it is when one of
+    // its fields is not a number, and it names the columns when none is (a header of
+    // numbers, or names such as "2019", needs `present`).
     enum class Header { autodetect, present, absent } header = Header::autodetect;
     // The field separator. ' ' stands for any run of spaces and tabs, with none
     // leading or trailing (whitespace-separated files: "59 2  32.1\t101").
@@ -343,6 +344,10 @@ struct CsvLayout {
 struct CsvHeader {
     std::vector<std::string> names;
     std::size_t line = 0;  // 0: none
+    bool numbers = false;  // autodetected with numbers among its fields: counts, not names
+
+    // Whether its fields name the columns of records of `count` fields.
+    bool names_columns(std::size_t count) const { return line != 0 && !numbers && names.size() == count; }
 };
 
 // The column that `column` stands for in records of `count` fields.
@@ -361,6 +366,10 @@ inline std::size_t resolve_column(const CsvColumn& column, const char* kind, std
     if (header.line == 0)
         throw data_error(what + " is given by name, but " + name + " has no header line naming its columns " +
                          "(line " + std::to_string(data_line) + " is data)");
+    if (header.numbers)
+        throw data_error(what + " is given by name, but the header (line " + std::to_string(header.line) +
+                         " of " + name + ") holds numbers, not only names (CsvOptions::header = present " +
+                         "takes it as names)");
     if (header.names.size() != count)
         throw data_error(what + " is given by name, but the header (line " + std::to_string(header.line) +
                          " of " + name + ") has " + std::to_string(header.names.size()) + " names for the " +
@@ -404,7 +413,7 @@ inline CsvLayout csv_layout(const CsvOptions& options, std::size_t count, std::s
         layout.targets = static_cast<Eigen::Index>(options.target_columns.size());
     }
     for (const auto& column : options.ignore_columns) claim(column, "ignored", CsvLayout::ignored);
-    const bool named = header.line != 0 && header.names.size() == count;
+    const bool named = header.names_columns(count);
     if (named) layout.target_names.resize(static_cast<std::size_t>(layout.targets));
     for (std::size_t c = 0; c < count; ++c) {
         if (layout.role[c] == CsvLayout::feature) {
@@ -441,7 +450,7 @@ Dataset<Scalar> parse_csv(std::string_view text, const std::string& name, const 
     // "field 3 ("petal") at line 7 of f.csv"
     auto where = [&](std::size_t c, std::size_t line) {
         std::string at = "field " + std::to_string(c + 1);
-        if (header.line != 0 && header.names.size() == columns) at += " (" + shown(header.names[c]) + ")";
+        if (header.names_columns(columns)) at += " (" + shown(header.names[c]) + ")";
         return at + " at line " + std::to_string(line) + " of " + name;
     };
     // A finite number, or a data_error saying what the field holds instead.
@@ -502,12 +511,14 @@ Dataset<Scalar> parse_csv(std::string_view text, const std::string& name, const 
 
         if (header_pending) {
             header_pending = false;
-            bool is_header = options.header == CsvOptions::Header::present;
             std::errc ignored;
+            std::size_t numbers = 0;
             for (const auto& field : fields)
-                is_header = is_header || field.escaped || !parse_whole<double>(trim(field.text), ignored);
-            if (is_header) {
+                numbers += !field.escaped && parse_whole<double>(trim(field.text), ignored) ? 1 : 0;
+            if (options.header == CsvOptions::Header::present || numbers < fields.size()) {
                 header.line = line;
+                // "150,4,setosa,versicolor,virginica" is a header, but its fields are no column names.
+                header.numbers = options.header == CsvOptions::Header::autodetect && numbers > 0;
                 for (const auto& field : fields) header.names.push_back(field.value(options.quote));
                 continue;
             }
