@@ -574,11 +574,10 @@ inline std::string read_text(const std::filesystem::path& path) {
     GzipReader in(path);
     const auto hint = static_cast<std::size_t>(in.size_hint());
     std::string text;
-    text.reserve(hint);
     std::size_t done = 0;
     // A plain file in one read of its size (and one more byte, to see the end); a gzip
     // stream in chunks that double, no larger than 64 MiB of zeros written ahead.
-    for (std::size_t chunk = std::clamp<std::size_t>(hint + 1, 1 << 16, 1 << 26);;
+    for (std::size_t chunk = std::clamp<std::size_t>(hint + 1, 1 << 12, 1 << 26);;
          chunk = std::min<std::size_t>(2 * chunk, 1 << 26)) {
         text.resize(done + chunk);
         const std::size_t got = in.read(text.data() + done, chunk);
