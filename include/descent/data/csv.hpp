@@ -48,13 +48,13 @@
 namespace descent {
 
 // A column of a CSV file: by its index from 0 (a negative index counts from the end:
-// -1 is the last), or by its name in the header line. Converts from either, so that
-// a list reads {-1} or {"species"}.
+// -1 is the last), or by its name in the header line. Converts implicitly from either,
+// so that a list of columns reads {-1} or {"species"}.
 class CsvColumn {
 public:
-    CsvColumn(int index) : index_(index) {}  // NOLINT(google-explicit-constructor): {-1} is the point
-    CsvColumn(std::string name) : name_(std::move(name)) {}  // NOLINT(google-explicit-constructor)
-    CsvColumn(const char* name) : name_(name) {}             // NOLINT(google-explicit-constructor)
+    CsvColumn(int index) : index_(index) {}
+    CsvColumn(std::string name) : name_(std::move(name)) {}
+    CsvColumn(const char* name) : name_(name) {}
 
     bool by_name() const { return name_.has_value(); }
     int index() const { return index_; }
@@ -269,22 +269,19 @@ Dataset<Scalar> parse_csv(std::string_view text, const std::string& name, const 
         std::errc error{};
         const std::string_view value = trim(field.text);
         const auto y = field.escaped ? std::nullopt : parse_whole<int>(value, error);
+        if (y && *y >= 0 && (!options.classes || *y < *options.classes)) return *y;
         const std::string in = " in " + where(c, field.line);
         if (!y) {
             const auto real = field.escaped ? std::nullopt : parse_whole<double>(value, error);
-            throw data_error("label " +
-                             shown(field.escaped ? field.value(options.quote) : std::string(value)) + in +
-                             " is not an integer" +
+            throw data_error("label " + shown(field.value(options.quote)) + in + " is not an integer" +
                              (real ? " (real-valued targets: CsvOptions::Target::real)"
                                    : " (classes are numbered 0, 1, 2, ...)"));
         }
-        if (options.classes && (*y < 0 || *y >= *options.classes))
+        if (options.classes)
             throw data_error("label " + std::to_string(*y) + in + " is outside [0, " +
                              std::to_string(*options.classes) + ")");
-        if (*y < 0)
-            throw data_error("label " + std::to_string(*y) + in +
-                             " is negative; labels are classes 0, 1, 2, ...");
-        return *y;
+        throw data_error("label " + std::to_string(*y) + in +
+                         " is negative; labels are classes 0, 1, 2, ...");
     };
 
     while (!scan.done()) {
@@ -319,6 +316,9 @@ Dataset<Scalar> parse_csv(std::string_view text, const std::string& name, const 
             const std::size_t bytes = std::max<std::size_t>(1, scan.position() - start);
             const std::size_t lines = 1 + (text.size() - scan.position()) / bytes;
             features.reserve(lines * static_cast<std::size_t>(layout.features));
+            if (options.target == Target::labels) labels.reserve(lines);
+            if (options.target == Target::real)
+                targets.reserve(lines * static_cast<std::size_t>(layout.targets));
         }
         if (fields.size() != columns)
             throw data_error("line " + std::to_string(line) + " of " + name + " has " +
@@ -379,7 +379,7 @@ inline std::string read_text(const std::filesystem::path& path) {
 }  // namespace detail
 
 // The samples of a CSV file, one per row, as a Dataset: x is D x N (D the columns that
-// are neither a target nor ignored, in file order), y the N labels or targets the K x N
+// are neither a target nor ignored, in file order), y the N labels or else targets the K x N
 // real-valued targets (in the order of target_columns), the names from a header line
 // whose field count is the data's. Blank lines are allowed at the end only.
 // requires: options that fit together (labels take one column; classes ≥ 1, for labels;
