@@ -92,7 +92,7 @@ TEST_CASE("split rejects a validation size that leaves a part empty", "[dataset]
     CHECK_THROWS_AS(descent::split(broken, 1, 1), descent::shape_error);
 }
 
-TEST_CASE("classes() is 1 + the largest label; class_counts() counts each", "[dataset]") {
+TEST_CASE("classes() is 1 + the largest label, class_counts() counts each", "[dataset]") {
     descent::Dataset<float> data{descent::test::Matrix<float>::Zero(1, 5), {2, 0, 2, 3, 2}};
     CHECK(data.has_labels());
     CHECK_FALSE(data.has_targets());

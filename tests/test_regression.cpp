@@ -32,7 +32,7 @@ TEMPLATE_TEST_CASE("MSE, MAE and R² of two outputs", "[metrics]", float, double
     CHECK_THAT(descent::r2_score(predicted, y), WithinRel(0.7993040685224839, 1e-15));
 }
 
-TEST_CASE("R²: 1 for a perfect fit, 0 for the mean, negative when worse; constant targets", "[metrics]") {
+TEST_CASE("R²: 1 for a perfect fit, 0 for the mean, negative when worse, and constant targets", "[metrics]") {
     Eigen::MatrixXd y(1, 4);
     y << 1, 2, 3, 6;
     CHECK(descent::r2_score(y, y) == 1.0);
