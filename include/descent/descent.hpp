@@ -22,6 +22,8 @@
 #include "layers/dense.hpp"
 #include "layers/layer.hpp"
 #include "losses/softmax_cross_entropy.hpp"
+#include "metrics/classification.hpp"
+#include "metrics/regression.hpp"
 #include "mlp.hpp"
 #include "optimizers/adam.hpp"
 #include "optimizers/first_order.hpp"

@@ -79,15 +79,38 @@ void idx_seeds(const fs::path& dir) {
     write(dir / "images-gz-cut", gz.substr(0, gz.size() / 2));
 }
 
-// The first 3 bytes are fuzz_csv's options: label column, header mode, delimiter.
+// The first 3 bytes are fuzz_csv's options (its header comment says which bit is what).
 void csv_seeds(const fs::path& dir) {
-    const std::string first_column{4, 0, 0};            // label column 0, header autodetect, ','
-    const std::string last_column_classes{3, 0x31, 0};  // column -1, classes 2, ','
+    auto options = [](int column, int target_header, int delimiter_quote) {
+        return std::string{static_cast<char>(column), static_cast<char>(target_header),
+                           static_cast<char>(delimiter_quote)};
+    };
+    const std::string first_column = options(4, 0, 0);            // column 0, labels, autodetect, ','
+    const std::string last_column_classes = options(3, 0x60, 0);  // column -1, labels < 3
+    const std::string real_by_name = options(0x08, 0x01, 0);      // "y", real
+    const std::string two_real = options(0x44, 0x11, 0);          // columns 0 and -1, real, double
+    const std::string features_only = options(0x80, 0x02, 0);     // none, column 1 ignored
+    const std::string sklearn = options(3, 0x10, 0);              // column -1, double: a counts line
+    const std::string boston = options(0x18, 0x01, 0x08);         // "a", real, skip_rows 1
+    const std::string whitespace = options(3, 0x01, 0x03);        // column -1, real, ' '
+    const std::string quoted_single = options(0x28, 0x00, 0x04);  // "b", labels, quote '
+    const std::string gzipped = options(4, 0x04, 0x40);           // header present, gzip
     write(dir / "plain", first_column + "1,0.5,2\n0,-1e3,3.25\n2,7,8\n");
     write(dir / "header", first_column + "label,a,b\n1,2,3\n0,4,5\n");
     write(dir / "crlf-bom", first_column + "\xEF\xBB\xBFy,a\r\n1,0.25\r\n0,1\r\n\r\n");
     write(dir / "last-column", last_column_classes + "0.5,1.5,1\n2.5,3.5,0\n");
-    write(dir / "tabs-semicolons", std::string{4, 0, 1} + " 1 ;\t2.0 ; 3 \n0;4;5\n");
+    write(dir / "tabs-semicolons", options(4, 0, 1) + " 1 ;\t2.0 ; 3 \n0;4;5\n");
+    write(dir / "sklearn-counts",
+          sklearn + "3,2,setosa,versicolor,virginica\n5.1,3.5,0\n4.9,3.0,1\n6.3,3.3,2\n");
+    write(dir / "real-by-name", real_by_name + "a,y,b\n1,21.6,2\n3,-0.5,4\n");
+    write(dir / "two-real", two_real + "10,1,2,-20\n30,3,4,-40\n");
+    write(dir / "features-only", features_only + "a,id,b\n1,17,2\n3,18,4\n");
+    write(dir / "boston", boston + "2,1,,\n\"a\",\"b\",\"c d\"\n0.1,18,2\n0.2,0,3\n");
+    write(dir / "whitespace", whitespace + "59 2  32.1\t101.0\r\n  48 1 21.6 87 \n");
+    write(dir / "quoted",
+          first_column + "\"first, second\",\"say \"\"hi\"\"\",\"two\nlines\",y\r\n\"1\", 2 ,\"3\",0\r\n");
+    write(dir / "quoted-single", quoted_single + "'a;b',b\n'1.5','2'\n");
+    write(dir / "gzipped", gzipped + descent::fuzz::gzip("y,a\n1,2\n0,3\n"));
     write(dir / "ragged", first_column + "1,2,3\n0,4\n");
     write(dir / "not-a-number", first_column + "1,2,3\n0,4,5kg\n");
     write(dir / "overflow", first_column + "1,1e999,3\n");
@@ -98,6 +121,9 @@ void csv_seeds(const fs::path& dir) {
     write(dir / "header-only", first_column + "y,a,b\n");
     write(dir / "empty", first_column);
     write(dir / "one-field", first_column + "1\n2\n");
+    write(dir / "open-quote", first_column + "1,\"2\n3\n");
+    write(dir / "after-quote", first_column + "1,\"2\"x\n");
+    write(dir / "name-missing", real_by_name + "a,b\n1,2\n");
 }
 
 template <class Net>
