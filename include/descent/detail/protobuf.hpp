@@ -186,6 +186,10 @@ public:
         key(number, wire_type::fixed32);
         put_little_endian(std::bit_cast<std::uint32_t>(value), 4);
     }
+    void fixed64(std::uint32_t number, double value) {
+        key(number, wire_type::fixed64);
+        put_little_endian(std::bit_cast<std::uint64_t>(value), 8);
+    }
     void bytes(std::uint32_t number, std::string_view payload) {
         key(number, wire_type::length_delimited);
         put_varint(payload.size());

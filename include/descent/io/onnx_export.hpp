@@ -62,14 +62,21 @@ inline bool is_head(std::string_view head) {
     return head == "softmax_cross_entropy" || head == "sigmoid_cross_entropy" || head == "squared_error";
 }
 
-// "784-512-256-10 relu, softmax_cross_entropy": what a message or a doc string shows.
+// "784-512-10 (dense relu, dense identity), softmax_cross_entropy, float": for messages and the doc string.
 inline std::string describe(const Architecture& a) {
     if (a.layers.empty()) return "no layers";
     std::string text = std::to_string(a.layers.front().inputs);
-    for (const auto& layer : a.layers) text += "-" + std::to_string(layer.outputs);
+    for (const auto& layer : a.layers) {
+        text += '-';
+        text += std::to_string(layer.outputs);
+    }
     text += " (";
-    for (std::size_t k = 0; k < a.layers.size(); ++k)
-        text += (k > 0 ? ", " : "") + a.layers[k].kind + " " + a.layers[k].activation;
+    for (std::size_t k = 0; k < a.layers.size(); ++k) {
+        if (k > 0) text += ", ";
+        text += a.layers[k].kind;
+        text += ' ';
+        text += a.layers[k].activation;
+    }
     return text + "), " + a.head + ", " + a.scalar;
 }
 

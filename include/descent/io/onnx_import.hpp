@@ -458,7 +458,10 @@ private:
     }
     static std::string dims_text(const std::vector<std::int64_t>& dims) {
         std::string text = "[";
-        for (std::size_t k = 0; k < dims.size(); ++k) text += (k > 0 ? ", " : "") + std::to_string(dims[k]);
+        for (std::size_t k = 0; k < dims.size(); ++k) {
+            if (k > 0) text += ", ";
+            text += std::to_string(dims[k]);
+        }
         return text + "]";
     }
 
