@@ -2,13 +2,12 @@
 // describes them, θ stored bit for bit, what ONNX cannot say refused before any file is touched,
 // and the atomic write. That ONNX Runtime and the onnx checker accept the files is
 // tests/onnx/'s job (clients nobody here wrote); this file reads them back with the wire reader.
-#include <descent/io/onnx_export.hpp>
-
 #include <cstring>
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
 #include <descent/activations/tanh.hpp>
+#include <descent/io/onnx_export.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
 #include <string>
@@ -45,7 +44,9 @@ struct Seen {
     std::string head;
 };
 
-std::string text(const field& f) { return std::string(f.bytes); }
+std::string text(const field& f) {
+    return std::string(f.bytes);
+}
 
 Seen look(const std::string& bytes) {
     Seen s;
@@ -95,7 +96,8 @@ Seen look(const std::string& bytes) {
             } else if (n.number == onnx::graph::output || n.number == onnx::graph::input) {
                 reader r = reader::of(n);
                 const std::string name = text(r.next());
-                if (n.number == onnx::graph::output) s.outputs.push_back(name);
+                if (n.number == onnx::graph::output)
+                    s.outputs.push_back(name);
                 else {
                     // type -> tensor_type -> shape -> dims
                     reader type = reader::of(r.next());
@@ -104,8 +106,8 @@ Seen look(const std::string& bytes) {
                     for (reader shape = reader::of(tensor.next()); !shape.done();) {
                         reader dim = reader::of(shape.next());
                         const field d = dim.next();
-                        s.input_dims.push_back(d.number == onnx::dimension::dim_param ? text(d)
-                                                                                     : std::to_string(d.value));
+                        s.input_dims.push_back(
+                            d.number == onnx::dimension::dim_param ? text(d) : std::to_string(d.value));
                     }
                 }
             }
@@ -118,16 +120,17 @@ Seen look(const std::string& bytes) {
 
 TEMPLATE_TEST_CASE("export writes one Gemm per layer, its activation, the head, and θ bit for bit",
                    "[onnx][export]", float, double) {
-    Mlp<Dense<Relu, TestType>, Dense<Tanh, TestType>, Dense<Sigmoid, TestType>, Dense<Identity, TestType>> net(
-        {5, 4, 3, 6, 2}, 11);
+    Mlp<Dense<Relu, TestType>, Dense<Tanh, TestType>, Dense<Sigmoid, TestType>, Dense<Identity, TestType>>
+        net({5, 4, 3, 6, 2}, 11);
     TempDir dir;
     descent::export_onnx(net, dir / "net.onnx");
     const Seen s = look(contents(dir / "net.onnx"));
     CHECK(s.ir == 7);
     CHECK(s.opset == 13);
-    CHECK(s.ops == std::vector<std::string>{"Gemm", "Relu", "Gemm", "Tanh", "Gemm", "Sigmoid", "Gemm", "Softmax"});
-    CHECK(s.node_inputs == std::vector<std::string>{"input,W1,b1,", "a1,", "h1,W2,b2,", "a2,", "h2,W3,b3,", "a3,",
-                                                    "h3,W4,b4,", "logits,"});
+    CHECK(s.ops ==
+          std::vector<std::string>{"Gemm", "Relu", "Gemm", "Tanh", "Gemm", "Sigmoid", "Gemm", "Softmax"});
+    CHECK(s.node_inputs == std::vector<std::string>{"input,W1,b1,", "a1,", "h1,W2,b2,", "a2,", "h2,W3,b3,",
+                                                    "a3,", "h3,W4,b4,", "logits,"});
     CHECK(s.transB == std::vector<std::string>{"transB=0", "transB=0", "transB=0", "transB=0", "axis=1"});
     CHECK(s.outputs == std::vector<std::string>{"probabilities", "logits"});
     CHECK(s.input_dims == std::vector<std::string>{"batch", "5"});
@@ -142,8 +145,10 @@ TEMPLATE_TEST_CASE("export writes one Gemm per layer, its activation, the head, 
                                    static_cast<std::size_t>(block.size()) * sizeof(TestType));
         CHECK(s.tensors[i].first == (block.is_weight ? "W" : "b") + block.name.substr(2, 1));
         CHECK(s.tensors[i].second == expected);
-        if (block.is_weight) CHECK(s.tensor_dims[i] == std::vector<std::int64_t>{block.cols, block.rows});
-        else CHECK(s.tensor_dims[i] == std::vector<std::int64_t>{block.rows});
+        if (block.is_weight)
+            CHECK(s.tensor_dims[i] == std::vector<std::int64_t>{block.cols, block.rows});
+        else
+            CHECK(s.tensor_dims[i] == std::vector<std::int64_t>{block.rows});
     }
 }
 
@@ -163,7 +168,8 @@ TEST_CASE("the sigmoid head outputs Sigmoid(logits); squared_error outputs a(L+1
     CHECK(s.head == "squared_error");
 }
 
-TEST_CASE("what ONNX cannot say here is refused with what and where, and no file is written", "[onnx][export]") {
+TEST_CASE("what ONNX cannot say here is refused with what and where, and no file is written",
+          "[onnx][export]") {
     Architecture a;
     a.layers = {{"dense", "relu", 3, 4}, {"dense", "identity", 4, 2}};
     const std::vector<float> theta(26, 0.f);
@@ -176,8 +182,9 @@ TEST_CASE("what ONNX cannot say here is refused with what and where, and no file
     CHECK_THROWS_AS(onnx::encode_onnx<float>(b, theta), descent::unsupported_onnx_error);
     b = a;
     b.layers[0].activation = "softplus";
-    CHECK(error_of(b) == "export_onnx: layer 1: activation \"softplus\" has no ONNX form here (identity, relu, tanh, "
-                         "sigmoid)");
+    CHECK(error_of(b) ==
+          "export_onnx: layer 1: activation \"softplus\" has no ONNX form here (identity, relu, tanh, "
+          "sigmoid)");
     b = a;
     b.head = "hinge";
     CHECK_THAT(error_of(b), Contains("head \"hinge\" has no ONNX form here"));
@@ -189,7 +196,8 @@ TEST_CASE("what ONNX cannot say here is refused with what and where, and no file
     CHECK(error_of(b) == "export_onnx: layer 2: takes 5 inputs but layer 1 gives 4");
     CHECK_THROWS_AS(onnx::encode_onnx<float>(b, theta), descent::shape_error);
     CHECK(error_of(a, 25) ==
-          "export_onnx: 3-4-2 (dense relu, dense identity), softmax_cross_entropy, float has 26 parameters, θ has 25");
+          "export_onnx: 3-4-2 (dense relu, dense identity), softmax_cross_entropy, float has 26 parameters, "
+          "θ has 25");
     b = a;
     b.scalar = "double";
     CHECK_THROWS_AS(onnx::encode_onnx<float>(b, theta), descent::argument_error);

@@ -2,13 +2,12 @@
 // exporters write (PyTorch's transposed Gemm, MatMul + Add, Flatten, Identity, the numbers in
 // every storage) give the weights they mean; everything outside the subset is refused naming
 // the node and its op; a broken file is refused at any byte; a failed import changes nothing.
-#include <descent/io/onnx_import.hpp>
-
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/sigmoid.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/io/onnx_export.hpp>
+#include <descent/io/onnx_import.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
 #include <string>
@@ -46,17 +45,20 @@ std::string refusal(const std::string& bytes) {
     return message_of<E>([&] { decode(bytes); });
 }
 
-// W1 = [[1, 2], [3, 4], [5, 6]] (3 x 2: 2 inputs, 3 hidden), b1 = [0.5, -0.5, 0], W2 = [[1, -1, 2]], b2 = [0.25].
+// W1 = [[1, 2], [3, 4], [5, 6]] (3 x 2: 2 inputs, 3 hidden), b1 = [0.5, -0.5, 0], W2 = [[1, -1, 2]], b2 =
+// [0.25].
 const std::vector<double> w1_rows{1, 2, 3, 4, 5, 6}, b1{0.5, -0.5, 0}, w2_rows{1, -1, 2}, b2{0.25};
 // θ in descent's layout: W(1) column-major, b(1), W(2), b(2).
 const std::vector<double> theta{1, 3, 5, 2, 4, 6, 0.5, -0.5, 0, 1, -1, 2, 0.25};
 
-std::vector<double> as_vector(const Eigen::VectorXd& v) { return {v.data(), v.data() + v.size()}; }
+std::vector<double> as_vector(const Eigen::VectorXd& v) {
+    return {v.data(), v.data() + v.size()};
+}
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("descent's own files come back: every activation and head, θ bit for bit", "[onnx][import]",
-                   float, double) {
+TEMPLATE_TEST_CASE("descent's own files come back: every activation and head, θ bit for bit",
+                   "[onnx][import]", float, double) {
     Mlp<Dense<Relu, TestType>, Dense<Tanh, TestType>, Dense<Sigmoid, TestType>, Dense<Identity, TestType>,
         Dense<Identity, TestType>>
         net({6, 5, 4, 3, 4, 3}, 5);
@@ -74,7 +76,8 @@ TEMPLATE_TEST_CASE("descent's own files come back: every activation and head, θ
         Architecture a = net.architecture();
         a.head = head;
         const auto theta_net = net.parameters();
-        const std::string bytes = onnx::encode_onnx<TestType>(a, std::span(theta_net.data(), theta_net.size()));
+        const std::string bytes =
+            onnx::encode_onnx<TestType>(a, std::span(theta_net.data(), theta_net.size()));
         const OnnxModel m = decode(bytes);
         CHECK(m.architecture == a);
         CHECK(m.parameters.template cast<TestType>() == net.parameters());
@@ -84,12 +87,14 @@ TEMPLATE_TEST_CASE("descent's own files come back: every activation and head, θ
 TEST_CASE("PyTorch's Gemm with transB = 1 and [out, in] weights gives W(k) transposed into descent's layout",
           "[onnx][import]") {
     const OnnxModel m = decode(pytorch_like(2, 3, 1, "Relu", w1_rows, b1, w2_rows, b2).bytes());
-    CHECK(m.architecture.layers == std::vector<descent::LayerSpec>{{"dense", "relu", 2, 3}, {"dense", "identity", 3, 1}});
+    CHECK(m.architecture.layers ==
+          std::vector<descent::LayerSpec>{{"dense", "relu", 2, 3}, {"dense", "identity", 3, 1}});
     CHECK(m.architecture.head == "softmax_cross_entropy");  // a graph ending at a(L+1): the default
     CHECK(m.architecture.scalar == "float");
     CHECK(as_vector(m.parameters) == theta);
 
-    // The same network computes by hand: x = (1, 1): a(1) = (3.5, 6.5, 11), h(1) = a(1), a(2) = 3.5 - 6.5 + 22 + 0.25.
+    // The same network computes by hand: x = (1, 1): a(1) = (3.5, 6.5, 11), h(1) = a(1), a(2) = 3.5 - 6.5 +
+    // 22 + 0.25.
     Mlp<Dense<Relu, double>, Dense<Identity, double>> net({2, 3, 1});
     net.parameters() = m.parameters;
     Eigen::MatrixXd x(2, 1);
@@ -98,8 +103,9 @@ TEST_CASE("PyTorch's Gemm with transB = 1 and [out, in] weights gives W(k) trans
 
     descent::OnnxImportOptions squared;
     squared.logits_head = "squared_error";
-    CHECK(decode(pytorch_like(2, 3, 1, "Tanh", w1_rows, b1, w2_rows, b2).bytes(), squared).architecture.head ==
-          "squared_error");
+    CHECK(
+        decode(pytorch_like(2, 3, 1, "Tanh", w1_rows, b1, w2_rows, b2).bytes(), squared).architecture.head ==
+        "squared_error");
     squared.logits_head = "hinge";
     CHECK_THROWS_AS(decode(pytorch_like(2, 3, 1, "Tanh", w1_rows, b1, w2_rows, b2).bytes(), squared),
                     descent::argument_error);
@@ -107,7 +113,8 @@ TEST_CASE("PyTorch's Gemm with transB = 1 and [out, in] weights gives W(k) trans
 
 TEST_CASE("MatMul + Add, Flatten, Identity, Gemm's alpha and beta, and every storage of the numbers",
           "[onnx][import]") {
-    // x [B, 1, 2] -> Flatten -> MatMul(W [2, 3]) -> Add(b) -> Sigmoid -> Identity -> Gemm(no C) -> Add(b as [1, 1])
+    // x [B, 1, 2] -> Flatten -> MatMul(W [2, 3]) -> Add(b) -> Sigmoid -> Identity -> Gemm(no C) -> Add(b as
+    // [1, 1])
     // -> Softmax (opset 9: no axis, the default 1).
     const std::vector<double> w1_in_out{1, 3, 5, 2, 4, 6};  // [in, out] row-major: descent's bytes already
     for (const auto how : {storage::raw, storage::packed, storage::unpacked}) {
@@ -157,10 +164,12 @@ TEST_CASE("double models, old exporters' initializers listed as inputs, a broadc
         .input("b1", {})
         .output("p", {-1, 1});
     const OnnxModel m = decode(g.bytes());
-    CHECK(m.architecture.layers == std::vector<descent::LayerSpec>{{"dense", "tanh", 2, 3}, {"dense", "identity", 3, 1}});
+    CHECK(m.architecture.layers ==
+          std::vector<descent::LayerSpec>{{"dense", "tanh", 2, 3}, {"dense", "identity", 3, 1}});
     CHECK(m.architecture.head == "sigmoid_cross_entropy");
     CHECK(m.architecture.scalar == "double");
-    CHECK(as_vector(m.parameters) == std::vector<double>{1, 3, 5, 2, 4, 6, 0.0625, 0.0625, 0.0625, 1, -1, 2, 0.25});
+    CHECK(as_vector(m.parameters) ==
+          std::vector<double>{1, 3, 5, 2, 4, 6, 0.0625, 0.0625, 0.0625, 1, -1, 2, 0.25});
 }
 
 TEST_CASE("anything outside the subset is refused, naming the node and its op", "[onnx][import]") {
@@ -168,15 +177,20 @@ TEST_CASE("anything outside the subset is refused, naming the node and its op", 
     using U = descent::unsupported_onnx_error;
 
     OnnxBuilder conv;
-    conv.node("Conv", "/0/Conv", {"x", "W"}, "y").initializer("W", {1, 1}, {1}).input("x", {-1, 2}).output("y", {});
+    conv.node("Conv", "/0/Conv", {"x", "W"}, "y")
+        .initializer("W", {1, 1}, {1})
+        .input("x", {-1, 2})
+        .output("y", {});
     CHECK(refusal<U>(conv.bytes()) ==
-          "m.onnx: node 1 \"/0/Conv\" (Conv): op Conv is outside the subset descent reads (Gemm, MatMul, Add, Relu, "
+          "m.onnx: node 1 \"/0/Conv\" (Conv): op Conv is outside the subset descent reads (Gemm, MatMul, "
+          "Add, Relu, "
           "Tanh, Sigmoid, Softmax, Identity, Flatten)");
 
     OnnxBuilder relu_end = pytorch_like(2, 3, 1, "Relu", w1_rows, b1, w2_rows, b2);
     relu_end.node("Relu", "r", {"y"}, "z").output("z", {});
     CHECK(refusal<U>(relu_end.bytes()) ==
-          "m.onnx: the graph ends in Relu after its last layer; descent's output heads are softmax, sigmoid or none");
+          "m.onnx: the graph ends in Relu after its last layer; descent's output heads are softmax, sigmoid "
+          "or none");
 
     OnnxBuilder twice = base();
     twice.node("Tanh", "/3/Tanh", {"y"}, "t").node("Relu", "/4/Relu", {"t"}, "u");
@@ -186,18 +200,24 @@ TEST_CASE("anything outside the subset is refused, naming the node and its op", 
     OnnxBuilder branch = base();
     branch.node("Relu", "side", {"/0/Gemm_output_0"}, "z");
     CHECK(refusal<U>(branch.bytes()) ==
-          "m.onnx: node 4 \"side\" (Relu): takes \"/0/Gemm_output_0\", not \"y\", the tensor the chain has reached: "
+          "m.onnx: node 4 \"side\" (Relu): takes \"/0/Gemm_output_0\", not \"y\", the tensor the chain has "
+          "reached: "
           "descent reads chains of layers");
 
     OnnxBuilder tied;
-    tied.node("Gemm", "a", {"x", "W"}, "h").node("Gemm", "b", {"h", "W"}, "y")
-        .initializer("W", {2, 2}, {1, 2, 3, 4}).input("x", {-1, 2}).output("y", {-1, 2});
+    tied.node("Gemm", "a", {"x", "W"}, "h")
+        .node("Gemm", "b", {"h", "W"}, "y")
+        .initializer("W", {2, 2}, {1, 2, 3, 4})
+        .input("x", {-1, 2})
+        .output("y", {-1, 2});
     CHECK(refusal<U>(tied.bytes()) ==
           "m.onnx: node 2 \"b\" (Gemm): W \"W\" is used by two layers; descent ties no weights");
 
     OnnxBuilder trans_a;
     trans_a.node("Gemm", "g", {"x", "W"}, "y", {int_attr("transA", 1)})
-        .initializer("W", {2, 2}, {1, 2, 3, 4}).input("x", {-1, 2}).output("y", {});
+        .initializer("W", {2, 2}, {1, 2, 3, 4})
+        .input("x", {-1, 2})
+        .output("y", {});
     CHECK(refusal<U>(trans_a.bytes()) == "m.onnx: node 1 \"g\" (Gemm): transA = 1: the samples must be rows");
 
     OnnxBuilder axis0 = base();
@@ -205,8 +225,10 @@ TEST_CASE("anything outside the subset is refused, naming the node and its op", 
     CHECK_THAT(refusal<U>(axis0.bytes()), Contains("node 4 \"sm\" (Softmax): axis 0"));
 
     OnnxBuilder custom;
-    custom.node("Gemm", "g", {"x", "W"}, "y", {}, "com.example").initializer("W", {2, 2}, {1, 2, 3, 4})
-        .input("x", {-1, 2}).output("y", {});
+    custom.node("Gemm", "g", {"x", "W"}, "y", {}, "com.example")
+        .initializer("W", {2, 2}, {1, 2, 3, 4})
+        .input("x", {-1, 2})
+        .output("y", {});
     CHECK_THAT(refusal<U>(custom.bytes()), Contains("node 1 \"g\" (Gemm): domain \"com.example\""));
 
     OnnxBuilder computed;
@@ -214,8 +236,10 @@ TEST_CASE("anything outside the subset is refused, naming the node and its op", 
     CHECK_THAT(refusal<U>(computed.bytes()), Contains("the graph has inputs \"x\" and \"W\""));
 
     OnnxBuilder half;
-    half.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {2, 2}, {1, 2, 3, 4}, storage::raw, 10)
-        .input("x", {-1, 2}).output("y", {});
+    half.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {2, 2}, {1, 2, 3, 4}, storage::raw, 10)
+        .input("x", {-1, 2})
+        .output("y", {});
     CHECK(refusal<U>(half.bytes()) ==
           "m.onnx: initializer \"W\" has element type 10; descent reads float (1) and double (11)");
 
@@ -231,7 +255,9 @@ TEST_CASE("anything outside the subset is refused, naming the node and its op", 
     CHECK_THAT(refusal<U>(no_layer.bytes()), Contains("before the first layer"));
 
     OnnxBuilder rank3;
-    rank3.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {2, 2}, {1, 2, 3, 4}).input("x", {-1, 1, 2})
+    rank3.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {2, 2}, {1, 2, 3, 4})
+        .input("x", {-1, 1, 2})
         .output("y", {});
     CHECK_THAT(refusal<U>(rank3.bytes()), Contains("no Flatten(axis 1) before the first layer"));
 
@@ -244,10 +270,12 @@ TEST_CASE("anything outside the subset is refused, naming the node and its op", 
     t.varint(onnx::tensor::data_location, 1);
     OnnxBuilder external;
     external.node("Gemm", "g", {"x", "W"}, "y").raw_initializer(t.str()).input("x", {-1, 2}).output("y", {});
-    CHECK_THAT(refusal<U>(external.bytes()), Contains("initializer \"W\" keeps its data in an external file"));
+    CHECK_THAT(refusal<U>(external.bytes()),
+               Contains("initializer \"W\" keeps its data in an external file"));
 }
 
-TEST_CASE("a file that is no valid ONNX is refused at any byte, with the byte or the part", "[onnx][import]") {
+TEST_CASE("a file that is no valid ONNX is refused at any byte, with the byte or the part",
+          "[onnx][import]") {
     using M = descent::malformed_onnx_error;
     CHECK(refusal<M>("") == "m.onnx: malformed ONNX file: the file is empty");
     CHECK(refusal<M>("PK\3\4 a zip file") ==
@@ -268,32 +296,44 @@ TEST_CASE("a file that is no valid ONNX is refused at any byte, with the byte or
     }
 
     OnnxBuilder short_data;
-    short_data.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {2, 3}, {1, 2, 3, 4})
-        .input("x", {-1, 2}).output("y", {});
+    short_data.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {2, 3}, {1, 2, 3, 4})
+        .input("x", {-1, 2})
+        .output("y", {});
     CHECK(refusal<M>(short_data.bytes()) ==
-          "m.onnx: malformed ONNX file: initializer \"W\": dims [2, 3] need 6 elements, the data holds 16 bytes");
+          "m.onnx: malformed ONNX file: initializer \"W\": dims [2, 3] need 6 elements, the data holds 16 "
+          "bytes");
 
     // Dims whose product no file could hold are refused before anything is allocated for them.
     OnnxBuilder huge;
-    huge.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {1ll << 40, 1ll << 40}, {1})
-        .input("x", {-1, 1ll << 40}).output("y", {});
-    CHECK(refusal<M>(huge.bytes()) ==
-          "m.onnx: malformed ONNX file: initializer \"W\": dimensions claim more elements than the file holds");
+    huge.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {1ll << 40, 1ll << 40}, {1})
+        .input("x", {-1, 1ll << 40})
+        .output("y", {});
+    CHECK(
+        refusal<M>(huge.bytes()) ==
+        "m.onnx: malformed ONNX file: initializer \"W\": dimensions claim more elements than the file holds");
 
     OnnxBuilder chain;
-    chain.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {3, 2}, {1, 2, 3, 4, 5, 6})
-        .input("x", {-1, 2}).output("y", {});
+    chain.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {3, 2}, {1, 2, 3, 4, 5, 6})
+        .input("x", {-1, 2})
+        .output("y", {});
     CHECK(refusal<M>(chain.bytes()) ==
           "m.onnx: malformed ONNX file: node 1 \"g\" (Gemm): W \"W\" takes 3 inputs, \"x\" has 2");
 
     OnnxBuilder nan;
-    nan.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {1, 2}, {1, std::nan("")})
-        .input("x", {-1, 1}).output("y", {});
+    nan.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {1, 2}, {1, std::nan("")})
+        .input("x", {-1, 1})
+        .output("y", {});
     CHECK(refusal<M>(nan.bytes()) == "m.onnx: malformed ONNX file: initializer \"W\" holds NaN at element 1");
 
     OnnxBuilder mixed;
-    mixed.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {1, 1}, {1}, storage::raw, onnx::type_double)
-        .input("x", {-1, 1}).output("y", {});
+    mixed.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {1, 1}, {1}, storage::raw, onnx::type_double)
+        .input("x", {-1, 1})
+        .output("y", {});
     CHECK(refusal<M>(mixed.bytes()) ==
           "m.onnx: malformed ONNX file: initializer \"W\" has element type 11 but the input has 1");
 
@@ -311,19 +351,20 @@ TEST_CASE("import_onnx_into refuses another architecture or scalar type and leav
 
     Mlp<Dense<Tanh>, Dense<Identity>> tanh_net({2, 3, 2}, 2);
     const auto before = tanh_net.parameters().eval();
-    CHECK(message_of<descent::onnx_architecture_mismatch_error>([&] {
-              descent::import_onnx_into(tanh_net, dir / "relu.onnx");
-          }) == (dir / "relu.onnx").string() +
-                    ": the file is 2-3-2 (dense relu, dense identity), softmax_cross_entropy, float, this network is "
-                    "2-3-2 (dense tanh, dense identity), softmax_cross_entropy, float");
+    CHECK(
+        message_of<descent::onnx_architecture_mismatch_error>(
+            [&] { descent::import_onnx_into(tanh_net, dir / "relu.onnx"); }) ==
+        (dir / "relu.onnx").string() +
+            ": the file is 2-3-2 (dense relu, dense identity), softmax_cross_entropy, float, this network is "
+            "2-3-2 (dense tanh, dense identity), softmax_cross_entropy, float");
     CHECK(tanh_net.parameters() == before);
 
     Mlp<Dense<Relu, double>, Dense<Identity, double>> double_net({2, 3, 2}, 3);
     const auto before_double = double_net.parameters().eval();
-    CHECK(message_of<descent::onnx_scalar_type_mismatch_error>([&] {
-              descent::import_onnx_into(double_net, dir / "relu.onnx");
-          }) == (dir / "relu.onnx").string() +
-                    ": the file holds float weights, this network is double (import it into Net::rebind<float>)");
+    CHECK(message_of<descent::onnx_scalar_type_mismatch_error>(
+              [&] { descent::import_onnx_into(double_net, dir / "relu.onnx"); }) ==
+          (dir / "relu.onnx").string() +
+              ": the file holds float weights, this network is double (import it into Net::rebind<float>)");
     CHECK(double_net.parameters() == before_double);
 
     const auto broken = dir.write("broken.onnx", descent::test::contents(dir / "relu.onnx").substr(0, 40));

@@ -1,9 +1,8 @@
 // The protobuf wire format (detail/protobuf.hpp): the encodings of protobuf's own documentation,
 // byte for byte, both packings of repeated numbers, and every way a message can break, each
 // refused with the offset where it broke.
-#include <descent/detail/protobuf.hpp>
-
 #include <cstdint>
+#include <descent/detail/protobuf.hpp>
 #include <limits>
 #include <string>
 #include <vector>
@@ -126,7 +125,8 @@ TEST_CASE("a broken message is refused with what broke and where, never read pas
     CHECK(error_of(bytes_of({0x0B})) == "wire type 3 (a group) at byte 0");
     CHECK(error_of(bytes_of({0x0E})) == "wire type 6 at byte 0");
     CHECK(error_of(bytes_of({0x00, 0x00})) == "field number 0 at byte 0");
-    CHECK(error_of(bytes_of({0x15, 0x00, 0x00})) == "a 32-bit value cut off by the end of the message at byte 1");
+    CHECK(error_of(bytes_of({0x15, 0x00, 0x00})) ==
+          "a 32-bit value cut off by the end of the message at byte 1");
     CHECK(error_of(bytes_of({0x09, 0x00})) == "a 64-bit value cut off by the end of the message at byte 1");
     // Offsets count from the outermost message.
     const std::string nested = bytes_of({0x0A, 0x03, 0x12, 0x09, 0x00});

@@ -27,8 +27,12 @@ struct OnnxAttribute {
     float f = 0;
     bool is_float = false;
 };
-inline OnnxAttribute int_attr(std::string name, std::int64_t value) { return {std::move(name), value, 0, false}; }
-inline OnnxAttribute float_attr(std::string name, float value) { return {std::move(name), 0, value, true}; }
+inline OnnxAttribute int_attr(std::string name, std::int64_t value) {
+    return {std::move(name), value, 0, false};
+}
+inline OnnxAttribute float_attr(std::string name, float value) {
+    return {std::move(name), 0, value, true};
+}
 
 class OnnxBuilder {
 public:
@@ -36,9 +40,9 @@ public:
     std::int64_t opset = 13;
     std::uint64_t element_type = onnx::type_float;
 
-    OnnxBuilder& node(std::string_view op, std::string_view name, std::initializer_list<std::string_view> inputs,
-                      std::string_view output, std::initializer_list<OnnxAttribute> attributes = {},
-                      std::string_view domain = "") {
+    OnnxBuilder& node(std::string_view op, std::string_view name,
+                      std::initializer_list<std::string_view> inputs, std::string_view output,
+                      std::initializer_list<OnnxAttribute> attributes = {}, std::string_view domain = "") {
         protobuf_writer n;
         for (const auto input : inputs) n.bytes(onnx::node::input, input);
         n.bytes(onnx::node::output, output);
@@ -47,9 +51,12 @@ public:
         for (const auto& a : attributes) {
             protobuf_writer w;
             w.bytes(onnx::attribute::name, a.name);
-            if (a.is_float) w.fixed32(onnx::attribute::f, a.f);
-            else w.int64(onnx::attribute::i, a.i);
-            w.varint(onnx::attribute::type, a.is_float ? onnx::attribute::type_float : onnx::attribute::type_int);
+            if (a.is_float)
+                w.fixed32(onnx::attribute::f, a.f);
+            else
+                w.int64(onnx::attribute::i, a.i);
+            w.varint(onnx::attribute::type,
+                     a.is_float ? onnx::attribute::type_float : onnx::attribute::type_int);
             n.message(onnx::node::attribute, w);
         }
         if (!domain.empty()) n.bytes(onnx::node::domain, domain);
@@ -59,7 +66,8 @@ public:
 
     // An initializer of `dims` holding `values` row-major, in element_type (or `type`).
     OnnxBuilder& initializer(std::string_view name, std::initializer_list<std::int64_t> dims,
-                             const std::vector<double>& values, storage how = storage::raw, std::uint64_t type = 0) {
+                             const std::vector<double>& values, storage how = storage::raw,
+                             std::uint64_t type = 0) {
         if (type == 0) type = element_type;
         protobuf_writer t;
         for (const auto d : dims) t.int64(onnx::tensor::dims, d);  // unpacked, as older writers do
@@ -77,12 +85,16 @@ public:
                 for (int k = 0; k < 8; ++k) raw += static_cast<char>(bits >> (8 * k));
             }
         }
-        if (how == storage::raw) t.bytes(onnx::tensor::raw_data, raw);
-        else if (how == storage::packed) t.bytes(field, raw);
+        if (how == storage::raw)
+            t.bytes(onnx::tensor::raw_data, raw);
+        else if (how == storage::packed)
+            t.bytes(field, raw);
         else
             for (const double v : values) {
-                if (is_float) t.fixed32(field, static_cast<float>(v));
-                else t.fixed64(field, v);
+                if (is_float)
+                    t.fixed32(field, static_cast<float>(v));
+                else
+                    t.fixed64(field, v);
             }
         initializers_.push_back(t.str());
         return *this;
@@ -94,11 +106,13 @@ public:
     }
 
     // A graph input or output of `dims`, -1 for the symbolic batch; an empty list: no shape.
-    OnnxBuilder& input(std::string_view name, std::initializer_list<std::int64_t> dims, std::uint64_t type = 0) {
+    OnnxBuilder& input(std::string_view name, std::initializer_list<std::int64_t> dims,
+                       std::uint64_t type = 0) {
         inputs_.push_back(value_info(name, dims, type == 0 ? element_type : type));
         return *this;
     }
-    OnnxBuilder& output(std::string_view name, std::initializer_list<std::int64_t> dims, std::uint64_t type = 0) {
+    OnnxBuilder& output(std::string_view name, std::initializer_list<std::int64_t> dims,
+                        std::uint64_t type = 0) {
         outputs_.push_back(value_info(name, dims, type == 0 ? element_type : type));
         return *this;
     }
@@ -137,8 +151,10 @@ private:
         protobuf_writer shape, tensor, t, info;
         for (const auto d : dims) {
             protobuf_writer dim;
-            if (d < 0) dim.bytes(onnx::dimension::dim_param, "batch");
-            else dim.int64(onnx::dimension::dim_value, d);
+            if (d < 0)
+                dim.bytes(onnx::dimension::dim_param, "batch");
+            else
+                dim.int64(onnx::dimension::dim_value, d);
             shape.message(onnx::shape::dim, dim);
         }
         tensor.varint(onnx::tensor_type::elem_type, type);
