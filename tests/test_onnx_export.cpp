@@ -152,7 +152,7 @@ TEMPLATE_TEST_CASE("export writes one Gemm per layer, its activation, the head, 
     }
 }
 
-TEST_CASE("the sigmoid head outputs Sigmoid(logits); squared_error outputs a(L+1) alone", "[onnx][export]") {
+TEST_CASE("the sigmoid head outputs Sigmoid(logits), squared_error a(L+1) alone", "[onnx][export]") {
     Architecture a;
     a.layers = {{"dense", "relu", 3, 4}, {"dense", "identity", 4, 2}};
     a.head = "sigmoid_cross_entropy";

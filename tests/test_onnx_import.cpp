@@ -17,6 +17,82 @@
 #include "onnx/onnx_builder.hpp"
 #include "support.hpp"
 
+// The heap's peak, for the test that import allocates in proportion to what a file holds: the C
+// allocation functions of this test program are replaced, as glibc allows (tests/test_allocation.cpp
+// counts calls the same way), to keep the bytes live and their peak. Not under ASan, which owns them.
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#define DESCENT_TEST_MEASURES_HEAP 1
+#include <malloc.h>
+
+#include <atomic>
+#include <cerrno>
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+}
+
+namespace {
+std::atomic<long long> heap_live{0}, heap_peak{0};
+void* grown(void* p) {
+    if (p != nullptr) {
+        const long long now = heap_live += static_cast<long long>(malloc_usable_size(p));
+        long long peak = heap_peak.load();
+        while (now > peak && !heap_peak.compare_exchange_weak(peak, now)) {
+        }
+    }
+    return p;
+}
+void shrunk(void* p) {
+    if (p != nullptr) heap_live -= static_cast<long long>(malloc_usable_size(p));
+}
+}  // namespace
+
+extern "C" {
+void* malloc(std::size_t size) {
+    return grown(__libc_malloc(size));
+}
+void* calloc(std::size_t n, std::size_t size) {
+    return grown(__libc_calloc(n, size));
+}
+void* realloc(void* p, std::size_t size) {
+    shrunk(p);
+    void* q = __libc_realloc(p, size);
+    return grown(q != nullptr || size == 0 ? q : p);
+}
+void free(void* p) {
+    shrunk(p);
+    __libc_free(p);
+}
+void* memalign(std::size_t alignment, std::size_t size) {
+    return grown(__libc_memalign(alignment, size));
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+    return grown(__libc_memalign(alignment, size));
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+    void* p = __libc_memalign(alignment, size);
+    if (p == nullptr) return ENOMEM;
+    *out = grown(p);
+    return 0;
+}
+}
+
+namespace {
+// The most heap f() held at once beyond what was live before it.
+template <class F>
+long long peak_heap_of(F&& f) {
+    const long long before = heap_live.load();
+    heap_peak = before;
+    f();
+    return heap_peak.load() - before;
+}
+}  // namespace
+#endif
+
 using Catch::Matchers::Contains;
 using descent::Architecture;
 using descent::Dense;
@@ -373,4 +449,48 @@ TEST_CASE("import_onnx_into refuses another architecture or scalar type and leav
     CHECK_THROWS_AS(descent::import_onnx_into(same, broken), descent::malformed_onnx_error);
     CHECK(same.parameters() == before_same);
     CHECK_THROWS_AS(descent::import_onnx(dir / "missing.onnx"), descent::io_error);
+}
+
+TEST_CASE("import allocates a few times what a file holds, never what its lengths and dims claim",
+          "[onnx][import]") {
+#ifndef DESCENT_TEST_MEASURES_HEAP
+    WARN("the heap is not measured in this build (not glibc, or under ASan): skipped");
+#else
+    const auto peak_of = [](const std::string& bytes) {
+        return peak_heap_of([&] {
+            try {
+                decode(bytes);
+            } catch (const descent::onnx_error&) {
+            }
+        });
+    };
+    // A real model, 784-64-10 as PyTorch writes it (203 KB of float weights): θ in double is 2x.
+    std::vector<double> w1(784 * 64, 0.01), b1(64, 0.5), w2(64 * 10, -0.01), b2(10, 0.25);
+    const std::string real = pytorch_like(784, 64, 10, "Relu", w1, b1, w2, b2).bytes();
+    const auto size = static_cast<long long>(real.size());
+    CHECK(peak_of(real) <= 3 * size + 65536);
+
+    // 20000 tiny initializers, 7 bytes each: the index of them is 24 bytes each.
+    OnnxBuilder many;
+    many.node("Gemm", "g", {"x", "W"}, "y").initializer("W", {1, 1}, {1}).input("x", {-1, 1}).output("y", {});
+    descent::detail::protobuf::writer tiny;
+    for (int i = 0; i < 20000; ++i) {
+        descent::detail::protobuf::writer t;
+        t.bytes(onnx::tensor::name,
+                std::string{static_cast<char>('a' + i % 26), static_cast<char>('a' + i / 26 % 26),
+                            static_cast<char>('a' + i / 676 % 26)});
+        many.raw_initializer(t.str());
+    }
+    const std::string degenerate = many.bytes();
+    CHECK(peak_of(degenerate) <= 6 * static_cast<long long>(degenerate.size()) + 65536);
+
+    // Claims: a length of 2^40 bytes, and dims of 2^40 x 2^40 with 4 bytes of data.
+    CHECK(peak_of(std::string("\x3A\x80\x80\x80\x80\x80\x20", 7)) <= 65536);
+    OnnxBuilder huge;
+    huge.node("Gemm", "g", {"x", "W"}, "y")
+        .initializer("W", {1ll << 40, 1ll << 40}, {1})
+        .input("x", {-1, 1ll << 40})
+        .output("y", {});
+    CHECK(peak_of(huge.bytes()) <= 65536);
+#endif
 }

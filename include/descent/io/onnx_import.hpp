@@ -216,6 +216,11 @@ private:
 
     // GraphProto, first pass: the initializers (sorted by name), the one real input, the outputs.
     void read_graph() {
+        // Counted first, so that the index is allocated once at its size, not grown to twice it.
+        std::size_t count = 0;
+        for (reader graph(graph_, graph_offset_); !graph.done();)
+            count += graph.next().number == graph::initializer;
+        initializers_.reserve(count);
         for (reader graph(graph_, graph_offset_); !graph.done();) {
             const field f = graph.next();
             if (f.number == graph::initializer) {
