@@ -16,7 +16,7 @@ const path = require('path');
 const [modules, dir] = process.argv.slice(2);
 let ort;
 try {
-  ort = require(path.join(modules, 'onnxruntime-node'));
+  ort = require(path.resolve(modules, 'onnxruntime-node'));
 } catch (e) {
   console.log(`onnxruntime-node is not installed in ${modules} (${e.code || e.message}): skipped`);
   process.exit(77);
@@ -83,7 +83,7 @@ function compare(name, output, got, expected, first, rows, width) {
     console.log(`${c.name} (${c.type}): ${c.batch} samples, ${within.join(', ')}`);
   }
   for (const f of failures.slice(0, 20)) console.log(`FAILED: ${f}`);
-  console.log(`onnxruntime-node ${require(path.join(modules, 'onnxruntime-node', 'package.json')).version}: ` +
+  console.log(`onnxruntime-node ${require(path.resolve(modules, 'onnxruntime-node', 'package.json')).version}: ` +
               `${cases.length} models, ${failures.length} failures`);
   process.exit(failures.length === 0 ? 0 : 1);
 })().catch((e) => {
