@@ -413,6 +413,14 @@ TEST_CASE("a file that is no valid ONNX is refused at any byte, with the byte or
     CHECK(refusal<M>(mixed.bytes()) ==
           "m.onnx: malformed ONNX file: initializer \"W\" has element type 11 but the input has 1");
 
+    OnnxBuilder overflow;
+    overflow.node("Gemm", "g", {"x", "W"}, "y", {float_attr("alpha", 1e30f)})
+        .initializer("W", {1, 1}, {1e30})
+        .input("x", {-1, 1})
+        .output("y", {});
+    CHECK(refusal<M>(overflow.bytes()) ==
+          "m.onnx: malformed ONNX file: node \"g\": alpha times its W leaves the range of float");
+
     descent::detail::protobuf::writer no_graph;
     no_graph.int64(onnx::model::ir_version, 7);
     CHECK(refusal<M>(no_graph.str()) ==

@@ -89,7 +89,7 @@ TEST_CASE("what the writer writes, the reader reads back, with offsets into the 
     CHECK(in.done());
 }
 
-TEST_CASE("packed varints decode one by one; a broken run is refused", "[protobuf]") {
+TEST_CASE("packed varints decode one by one, and a broken run is refused", "[protobuf]") {
     writer p;
     p.packed_varints(1, std::vector<std::int64_t>{0, 1, 300, -1});
     reader r(p.str());

@@ -68,14 +68,15 @@ using protobuf::reader;
 using protobuf::wire_type;
 
 // A name from the file as a message shows it: quoted, at most 60 bytes, unprintable bytes as '?'.
-inline std::string quote(std::string_view text) {
-    std::string q = "\"";
+inline std::string printable(std::string_view text) {
+    std::string p;
     for (std::size_t i = 0; i < text.size() && i < 60; ++i) {
         const auto c = static_cast<unsigned char>(text[i]);
-        q += c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '?';
+        p += c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '?';
     }
-    return q + (text.size() > 60 ? "...\"" : "\"");
+    return text.size() > 60 ? p + "..." : p;
 }
+inline std::string quote(std::string_view text) { return "\"" + printable(text) + "\""; }
 
 // Where an initializer is in the file: its name and its TensorProto bytes.
 struct initializer_ref {
@@ -138,7 +139,7 @@ private:
     }
     std::string node_label() const {
         return "node " + std::to_string(node_index_) + (node_name_.empty() ? "" : " " + quote(node_name_)) +
-               " (" + std::string(op_.substr(0, 60)) + ")";
+               " (" + printable(op_) + ")";
     }
     unsupported_onnx_error unsupported_node(const std::string& what) const {
         return unsupported(node_label() + ": " + what);
@@ -625,7 +626,7 @@ private:
                 softmax();
             } else {
                 throw unsupported_node(
-                    "op " + std::string(op_.substr(0, 60)) +
+                    "op " + printable(op_) +
                     " is outside the subset descent reads (Gemm, MatMul, Add, Relu, Tanh, Sigmoid, "
                     "Softmax, Identity, Flatten)");
             }
@@ -846,6 +847,19 @@ private:
             total += layer.spec.outputs * (layer.spec.inputs + 1);
         }
         model.parameters = Eigen::VectorXd::Zero(total);
+        // Gemm's alpha and beta are folded into W(k) and b(k); the products must stay within the
+        // file's scalar type, or θ could not be put into a network of that type.
+        const double largest = element_type_ == type_float
+                                   ? static_cast<double>(std::numeric_limits<float>::max())
+                                   : std::numeric_limits<double>::max();
+        const auto folded = [&](const layer_recipe& layer, double factor, double v, const char* what) {
+            const double product = factor * v;
+            if (!(std::abs(product) <= largest))
+                throw malformed("node " + quote(layer.node) + ": " + what + " times its " +
+                                (what[0] == 'a' ? "W" : "b") + " leaves the range of " +
+                                model.architecture.scalar);
+            return product;
+        };
         Eigen::Index offset = 0;
         for (const auto& layer : layers_) {
             const auto in = static_cast<std::uint64_t>(layer.spec.inputs),
@@ -855,16 +869,18 @@ private:
             // (transposed), element index = i in + j; stored [in, out], index = j out + i already.
             for_each_element(layer.weight, [&](std::uint64_t index, double v) {
                 const std::uint64_t at = layer.transposed ? index / in + (index % in) * out : index;
-                w[at] = layer.alpha * v;
+                w[at] = folded(layer, layer.alpha, v, "alpha");
             });
             double* b = w + in * out;
             if (layer.bias) {
                 if (read_tensor(*layer.bias).count == 1 && out > 1)
-                    for_each_element(*layer.bias,
-                                     [&](std::uint64_t, double v) { std::fill(b, b + out, layer.beta * v); });
+                    for_each_element(*layer.bias, [&](std::uint64_t, double v) {
+                        std::fill(b, b + out, folded(layer, layer.beta, v, "beta"));
+                    });
                 else
-                    for_each_element(*layer.bias,
-                                     [&](std::uint64_t index, double v) { b[index] = layer.beta * v; });
+                    for_each_element(*layer.bias, [&](std::uint64_t index, double v) {
+                        b[index] = folded(layer, layer.beta, v, "beta");
+                    });
             }
             offset += static_cast<Eigen::Index>(out * (in + 1));
         }
