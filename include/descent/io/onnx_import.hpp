@@ -76,7 +76,9 @@ inline std::string printable(std::string_view text) {
     }
     return text.size() > 60 ? p + "..." : p;
 }
-inline std::string quote(std::string_view text) { return "\"" + printable(text) + "\""; }
+inline std::string quote(std::string_view text) {
+    return "\"" + printable(text) + "\"";
+}
 
 // Where an initializer is in the file: its name and its TensorProto bytes.
 struct initializer_ref {
@@ -512,9 +514,12 @@ private:
 
     // One NodeProto, read into the members below.
     void read_node(const field& f) {
+        // Kept up to what the subset's operators take (3 inputs, 1 output, Gemm's 4 attributes) and
+        // counted beyond, so that a node of a million empty inputs costs no memory.
         inputs_.clear();
         outputs_names_.clear();
         attributes_.clear();
+        std::size_t input_count = 0, output_count = 0, attribute_count = 0;
         node_name_ = {};
         op_ = {};
         std::string_view domain;
@@ -523,11 +528,11 @@ private:
             switch (g.number) {
                 case node::input:
                     expect(g, wire_type::length_delimited, "a node's input");
-                    inputs_.push_back(g.bytes);
+                    if (++input_count < 4) inputs_.push_back(g.bytes);
                     break;
                 case node::output:
                     expect(g, wire_type::length_delimited, "a node's output");
-                    outputs_names_.push_back(g.bytes);
+                    if (++output_count < 2) outputs_names_.push_back(g.bytes);
                     break;
                 case node::name:
                     expect(g, wire_type::length_delimited, "a node's name");
@@ -543,7 +548,7 @@ private:
                     break;
                 case node::attribute:
                     expect(g, wire_type::length_delimited, "an attribute");
-                    attributes_.push_back(g);
+                    if (++attribute_count < 5) attributes_.push_back(g);
                     break;
                 default:
                     break;
@@ -553,8 +558,21 @@ private:
         if (!domain.empty() && domain != "ai.onnx")
             throw unsupported_node("domain " + quote(domain) +
                                    " is outside the ONNX operators descent reads");
-        if (outputs_names_.size() != 1 || outputs_names_[0].empty())
-            throw unsupported_node(std::to_string(outputs_names_.size()) +
+        constexpr std::string_view subset[] = {"Gemm",    "MatMul",  "Add",      "Relu",   "Tanh",
+                                               "Sigmoid", "Softmax", "Identity", "Flatten"};
+        if (std::find(std::begin(subset), std::end(subset), op_) == std::end(subset))
+            throw unsupported_node(
+                "op " + printable(op_) +
+                " is outside the subset descent reads (Gemm, MatMul, Add, Relu, Tanh, Sigmoid, "
+                "Softmax, Identity, Flatten)");
+        if (input_count > 3)
+            throw unsupported_node(std::to_string(input_count) +
+                                   " inputs; the operators descent reads take at most 3");
+        if (attribute_count > 4)
+            throw unsupported_node(std::to_string(attribute_count) +
+                                   " attributes; the operators descent reads take at most 4");
+        if (output_count != 1 || outputs_names_[0].empty())
+            throw unsupported_node(std::to_string(output_count) +
                                    " outputs; the operators descent reads have one");
     }
 
@@ -612,6 +630,7 @@ private:
             const std::string_view out = outputs_names_[0];
             if (op_ == "Identity") {
                 expect_inputs(1);
+                no_attributes();
             } else if (op_ == "Flatten") {
                 flatten();
             } else if (op_ == "Gemm") {
@@ -622,13 +641,8 @@ private:
                 add();
             } else if (op_ == "Relu" || op_ == "Tanh" || op_ == "Sigmoid") {
                 activation();
-            } else if (op_ == "Softmax") {
-                softmax();
             } else {
-                throw unsupported_node(
-                    "op " + printable(op_) +
-                    " is outside the subset descent reads (Gemm, MatMul, Add, Relu, Tanh, Sigmoid, "
-                    "Softmax, Identity, Flatten)");
+                softmax();  // read_node let no other op through
             }
             if (stage_ == stage::dense) logits_ = out;  // a(L+1), if no activation follows
             current_ = out;
