@@ -16,6 +16,9 @@
 //                                softmax_cross_entropy, Sigmoid(logits) for sigmoid_cross_entropy
 //   (squared_error's f(x) is a(L+1) itself: its one output is "output")
 //
+// The model's metadata "descent.head" names the head, which import_onnx reads back (a graph
+// ending at a(L+1) cannot show whether it was squared_error or a classifier's logits).
+//
 // B is a symbolic dimension ("batch"), so any batch size runs. The weights are stored in the
 // network's own scalar type (a float network gives a float model, a double one a double model)
 // so that the file holds θ bit for bit and import gives it back exactly; ONNX Runtime runs
