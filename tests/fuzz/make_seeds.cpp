@@ -25,6 +25,7 @@
 
 #include "checkpoint_run.hpp"
 #include "fuzz_support.hpp"
+#include "onnx_seeds.hpp"
 
 namespace {
 
@@ -229,10 +230,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     const fs::path root = argv[1];
-    for (const char* kind : {"idx", "csv", "model", "checkpoint"}) fs::create_directories(root / kind);
+    for (const char* kind : {"idx", "csv", "model", "checkpoint", "onnx"})
+        fs::create_directories(root / kind);
     idx_seeds(root / "idx");
     csv_seeds(root / "csv");
     model_seeds(root / "model");
     checkpoint_seeds(root / "checkpoint");
+    descent::fuzz::onnx_seeds(root / "onnx");
     return 0;
 }
