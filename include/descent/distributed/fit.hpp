@@ -221,13 +221,15 @@ private:
 //          bit; the reports are the same on every rank, except for their seconds.
 // on_batch sees this rank's own running loss and accuracy (over its shards so far), to keep
 // the step free of communication; samples_done counts the samples of all ranks.
-template <class Net, class Opt>
-requires AppliesGradient<Opt, Net> std::vector<EpochReport> fit(
-    const Communicator& comm, Net& net, Opt& optimizer, const Eigen::Ref<const typename Net::Matrix>& x,
-    std::span<const int> labels, const FitOptions& options, StepTimes* times = nullptr) {
-    detail::ShardedSteps steps(comm);
-    auto reports = descent::detail::run_training(net, optimizer, x, descent::detail::LabelTargets(labels),
-                                                 options, steps);
+// clang-format off
+namespace detail {
+
+template <class Net, class Opt, class Targets>
+std::vector<EpochReport> fit_targets(const Communicator& comm, Net& net, Opt& optimizer,
+                                     const Eigen::Ref<const typename Net::Matrix>& x, Targets targets,
+                                     const FitOptions& options, StepTimes* times) {
+    ShardedSteps steps(comm);
+    auto reports = descent::detail::run_training(net, optimizer, x, std::move(targets), options, steps);
     if (times) {
         times->steps += steps.times.steps;
         times->compute_seconds += steps.times.compute_seconds;
@@ -236,6 +238,27 @@ requires AppliesGradient<Opt, Net> std::vector<EpochReport> fit(
     }
     return reports;
 }
+
+}  // namespace detail
+
+template <class Net, class Opt>
+    requires AppliesGradient<Opt, Net>
+std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
+                             const Eigen::Ref<const typename Net::Matrix>& x, std::span<const int> labels,
+                             const FitOptions& options, StepTimes* times = nullptr) {
+    return detail::fit_targets(comm, net, optimizer, x, descent::detail::LabelTargets(labels), options, times);
+}
+
+// The same with real-valued targets y, one column per sample (regression, multi-label).
+template <class Net, class Opt, class Y>
+    requires(AppliesGradient<Opt, Net> && std::derived_from<Y, Eigen::DenseBase<Y>>)
+std::vector<EpochReport> fit(const Communicator& comm, Net& net, Opt& optimizer,
+                             const Eigen::Ref<const typename Net::Matrix>& x, const Y& y, const FitOptions& options,
+                             StepTimes* times = nullptr) {
+    return detail::fit_targets(comm, net, optimizer, x, descent::detail::value_targets<typename Net::Scalar>(y), options,
+                               times);
+}
+// clang-format on
 
 }  // namespace mpi
 }  // namespace descent

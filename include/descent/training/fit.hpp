@@ -123,16 +123,8 @@ template <class Net, class Opt, class Targets>
 requires std::derived_from<Targets, Eigen::DenseBase<Targets>> std::vector<EpochReport> fit(
     Net& net, Opt& optimizer, const Eigen::Ref<const typename Net::Matrix>& x, const Targets& y,
     const FitOptions& options) {
-    using Matrix = typename Net::Matrix;
-    static_assert(std::is_same_v<typename Targets::Scalar, typename Net::Scalar>,
-                  "fit: the targets must have the network's scalar type");
-    const Eigen::Ref<const Matrix> values(y);
     detail::LocalSteps steps;
-    return detail::run_training(
-        net, optimizer, x,
-        detail::ValueTargets<typename Net::Scalar>(
-            {values.data(), values.rows(), values.cols(), Eigen::OuterStride<>(values.outerStride())}),
-        options, steps);
+    return detail::run_training(net, optimizer, x, detail::value_targets<typename Net::Scalar>(y), options, steps);
 }
 
 }  // namespace descent

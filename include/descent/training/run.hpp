@@ -104,6 +104,15 @@ private:
     Workspace<Scalar> batch_;
 };
 
+// y, a matrix in memory of the network's scalar type, as the training set's targets.
+template <class Scalar, class Y>
+ValueTargets<Scalar> value_targets(const Y& y) {
+    static_assert(std::is_same_v<typename Y::Scalar, Scalar>, "fit: the targets must have the network's scalar type");
+    const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>> values(y);
+    return ValueTargets<Scalar>(
+        {values.data(), values.rows(), values.cols(), Eigen::OuterStride<>(values.outerStride())});
+}
+
 // Columns [first, first + count) of a set's targets.
 inline std::span<const int> target_columns(std::span<const int> labels, Eigen::Index first,
                                            Eigen::Index count) {
