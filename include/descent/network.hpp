@@ -124,8 +124,9 @@ public:
     // L + 1
     std::size_t depth() const { return this->layers_.size(); }
     // Layer k + 1 (k from 0, as Mlp::layer<K>): one of the Dense types of Layer.
-    Layer& layer(std::size_t k) { return this->layers_.layers.at(k); }
-    const Layer& layer(std::size_t k) const { return this->layers_.layers.at(k); }
+    // throws: argument_error for k >= depth().
+    Layer& layer(std::size_t k) { return this->layers_.layers[checked(k)]; }
+    const Layer& layer(std::size_t k) const { return this->layers_.layers[checked(k)]; }
     // The spec of this network, such as "784-512:relu-10".
     std::string spec() const { return network_spec(this->architecture()); }
 
@@ -144,6 +145,12 @@ public:
     }
 
 private:
+    std::size_t checked(std::size_t k) const {
+        if (k >= depth())
+            throw argument_error("Network::layer: index " + std::to_string(k) + " is outside [0, " +
+                                 std::to_string(depth()) + ") (k from 0: layer(0) is layer 1)");
+        return k;
+    }
     static std::string scalar_name() { return std::is_same_v<Scalar, float> ? "float" : "double"; }
     static Architecture of_this_scalar(Architecture a) {
         a.scalar = scalar_name();

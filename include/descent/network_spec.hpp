@@ -190,10 +190,16 @@ inline std::string network_spec(const Architecture& a) {
     std::string text = std::to_string(a.layers.front().inputs);
     for (std::size_t k = 0; k < a.layers.size(); ++k) {
         const auto& layer = a.layers[k];
-        text += "-" + std::to_string(layer.outputs);
+        // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "-" + std::string.
+        text += '-';
+        text += std::to_string(layer.outputs);
         if (k + 1 < a.layers.size()) {
-            text += ":" + layer.activation;
-            if (layer.dropout != 0) text += ":dropout=" + detail::shortest(layer.dropout);
+            text += ':';
+            text += layer.activation;
+            if (layer.dropout != 0) {
+                text += ":dropout=";
+                text += detail::shortest(layer.dropout);
+            }
         } else if (a.head != SoftmaxCrossEntropy<>::name) {
             const char* short_name = a.head.c_str();
             for (const auto& head : detail::head_names)

@@ -31,11 +31,15 @@ namespace descent {
 namespace detail {
 
 // 535818 -> "535,818"
-inline std::string grouped(long long value) {
-    std::string digits = std::to_string(value < 0 ? -value : value);
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
-        digits.insert(static_cast<std::size_t>(i), ",");
-    return value < 0 ? "-" + digits : digits;
+// (counts are never negative; built forwards, since GCC 12 warns falsely on string::insert)
+inline std::string grouped(unsigned long long value) {
+    const std::string digits = std::to_string(value);
+    std::string text;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+        text += digits[i];
+    }
+    return text;
 }
 
 }  // namespace detail
@@ -45,11 +49,13 @@ inline void summary(std::ostream& out, const Architecture& a) {
         std::string layer, activation, outputs, dropout, parameters;
     };
     std::vector<Row> rows;
-    long long weights = 0, biases = 0;
+    unsigned long long weights = 0, biases = 0;
     if (!a.layers.empty()) rows.push_back({"input", "", std::to_string(a.layers.front().inputs), "", ""});
     for (std::size_t k = 0; k < a.layers.size(); ++k) {
         const auto& layer = a.layers[k];
-        const long long w = static_cast<long long>(layer.inputs) * layer.outputs, b = layer.outputs;
+        const auto w =
+            static_cast<unsigned long long>(layer.inputs) * static_cast<unsigned long long>(layer.outputs);
+        const auto b = static_cast<unsigned long long>(layer.outputs);
         weights += w;
         biases += b;
         const bool hidden = k + 1 < a.layers.size();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../error.hpp"
+#include "check_range.hpp"
 
 namespace descent::detail {
 
@@ -97,7 +98,7 @@ void check_target_matrix(const Eigen::MatrixBase<Derived>& y, Eigen::Index outpu
             for (Eigen::Index i = 0; i < y.rows(); ++i)
                 if (!std::isfinite(static_cast<double>(y(i, j))))
                     throw non_finite_error(where.text() + ": target holds " +
-                                           std::to_string(static_cast<double>(y(i, j))) + " at row " +
+                                           number(static_cast<double>(y(i, j))) + " at row " +
                                            std::to_string(i) + ", column " + std::to_string(j) + " (output " +
                                            std::to_string(i) + " of sample " + std::to_string(j) + ")");
     }

@@ -76,7 +76,7 @@ public:
             for (Eigen::Index i = 0; i < v.rows(); ++i)
                 if (!(v(i, j) >= 0 && v(i, j) <= 1))
                     throw label_error(where.text() + ": target " +
-                                      std::to_string(static_cast<double>(v(i, j))) + " at row " +
+                                      detail::number(static_cast<double>(v(i, j))) + " at row " +
                                       std::to_string(i) + ", column " + std::to_string(j) +
                                       " is outside [0, 1] (the " + std::string(name) +
                                       " head takes 0/1 labels, one row per output)");
