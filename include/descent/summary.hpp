@@ -13,7 +13,7 @@
 //    Head: softmax_cross_entropy (f = softmax, 10 classes)
 //    Total parameters: 535,818 (535,040 weights, 778 biases), 2.04 MiB
 //
-// Its own header, so that a program that never prints a summary never compiles <ostream>'s use here.
+// Its own header, so that a program that never prints a summary does not compile one.
 #include <algorithm>
 #include <concepts>
 #include <iomanip>

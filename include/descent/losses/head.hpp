@@ -4,10 +4,10 @@
 // l(f(x), y) averaged over a batch, and the fused gradient ∇a(L+1) l, which for each of the three
 // heads is (f(x) - y) per sample, y being the target as a vector (e(y) for a class label):
 //
-//   head                    f(x)            l(f(x), y)                                 targets
-//   softmax_cross_entropy   softmax(a)      -log f(x)_y                                class labels
-//   sigmoid_cross_entropy   sigmoid(a)      -Σ_k y_k log f_k + (1 - y_k) log(1 - f_k)  0/1 labels, or a 0/1
-//   matrix squared_error           a (identity)    ½ Σ_k (f_k - y_k)²                         a real matrix
+//   head                   f(x)         l(f(x), y)                                 targets
+//   softmax_cross_entropy  softmax(a)   -log f(x)_y                                class labels
+//   sigmoid_cross_entropy  sigmoid(a)   -Σ_k y_k log f_k + (1 - y_k) log(1 - f_k)  0/1 labels or matrix
+//   squared_error          a            ½ Σ_k (f_k - y_k)²                         a real matrix
 //
 // The output layer is therefore always Dense<Identity>: the head applies f itself, where it can
 // fuse the gradient and keep it finite for logits of ±1e4.
