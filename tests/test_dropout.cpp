@@ -49,7 +49,7 @@ TEST_CASE("backward goes through the mask of the last apply", "[dropout]") {
     CHECK(back == (grad.array() * dropout.mask().array()).matrix());
 }
 
-TEST_CASE("the same seed gives the same mask; rate 0 is the identity", "[dropout]") {
+TEST_CASE("the same seed gives the same mask, and rate 0 is the identity", "[dropout]") {
     Dropout<float> a(0.5), b(0.5), none(0.0);
     descent::Engine e1(9), e2(9), e3(9);
     const Eigen::MatrixXf h = descent::test::pseudo_random<float>(7, 3, 1);
@@ -59,7 +59,7 @@ TEST_CASE("the same seed gives the same mask; rate 0 is the identity", "[dropout
     CHECK(none.apply(h, e3) == h);
 }
 
-TEST_CASE("a rate outside [0, 1) is an argument_error", "[dropout][errors]") {
+TEST_CASE("a rate outside 0 to 1 (excluded) is an argument_error", "[dropout][errors]") {
     CHECK_THROWS_AS(Dropout<float>(1.0), descent::argument_error);
     CHECK_THROWS_WITH(Dropout<float>(1.0), Contains("rate must be in [0, 1), got 1"));
     CHECK_THROWS_AS(Dropout<float>(-0.1), descent::argument_error);
@@ -85,7 +85,7 @@ Net with_dropout() {
 
 }  // namespace
 
-TEST_CASE("dropout is off in predict, loss and forward; on in compute_gradient", "[dropout]") {
+TEST_CASE("dropout is off in predict, loss and forward, on in compute_gradient", "[dropout]") {
     Net net = with_dropout();
     Net plain({4, 16, 8, 3}, 2);
     REQUIRE(net.parameters() == plain.parameters());
@@ -125,7 +125,7 @@ TEST_CASE("fixed masks make every training pass the same", "[dropout]") {
     CHECK(net.gradient() != g1);
 }
 
-TEST_CASE("the same seed trains the same; initialize reseeds the masks", "[dropout]") {
+TEST_CASE("the same seed trains the same, and initialize reseeds the masks", "[dropout]") {
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(4, 6, 7);
     const auto y = descent::test::labels_cycling(6, 3);
     Net a = with_dropout(), b = with_dropout();
@@ -160,7 +160,7 @@ TEST_CASE("a network's expected output under dropout is its output without", "[d
         CHECK_THAT(mean(i), Catch::Matchers::WithinAbs(expected(i), 0.02 * (1 + std::abs(expected(i)))));
 }
 
-TEST_CASE("dropout settings: hidden layers only, rates in [0, 1), nothing changed on a throw",
+TEST_CASE("dropout settings: hidden layers only, rates below 1, nothing changed on a throw",
           "[dropout][errors]") {
     Net net = with_dropout();
     CHECK(net.dropout(1) == 0.5);
