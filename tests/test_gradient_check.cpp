@@ -8,8 +8,12 @@
 #include <descent/activations/sigmoid.hpp>
 #include <descent/activations/tanh.hpp>
 #include <descent/checking/gradient_check.hpp>
+#include <descent/error.hpp>
 #include <descent/layers/dense.hpp>
+#include <descent/losses/sigmoid_cross_entropy.hpp>
+#include <descent/losses/squared_error.hpp>
 #include <descent/mlp.hpp>
+#include <descent/network.hpp>
 #include <descent/regularizers/l1.hpp>
 #include <descent/regularizers/l2.hpp>
 #include <descent/regularizers/no_regularization.hpp>
@@ -246,4 +250,90 @@ TEST_CASE("the worst index points at the entry that is wrong", "[gradient_check]
     CHECK(checks[1].worst_index == 0);          // b(1)_1, the unit at its kink
     CHECK(checks[2].max_relative_error < 1e-6);
     CHECK(checks[3].max_relative_error < 1e-6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network, every head, dropout.
+
+namespace {
+
+// The targets each head takes, for `batch` samples of a network with `outputs` outputs.
+template <class T>
+descent::test::Matrix<T> zero_one(Eigen::Index outputs, unsigned seed) {
+    return (descent::test::pseudo_random<T>(outputs, batch, seed).array() > T(0)).template cast<T>().matrix();
+}
+
+template <class Net>
+double worst_for_head(const Net& net, const std::string& head, double lambda) {
+    using T = typename Net::Scalar;
+    const auto x = batch_x<T>();
+    if (head == "softmax")
+        return worst_of(descent::check_gradients(net, x, descent::test::labels_cycling(batch, classes),
+                                                 descent::L2{}, lambda));
+    if (head == "binary")
+        return worst_of(
+            descent::check_gradients(net, x, descent::test::labels_cycling(batch, 2), descent::L2{}, lambda));
+    if (head == "multi-label")
+        return worst_of(descent::check_gradients(net, x, zero_one<T>(3, 21), descent::L2{}, lambda));
+    const descent::test::Matrix<T> y = descent::test::pseudo_random<T>(2, batch, 22);
+    return worst_of(descent::check_gradients(net, x, y, descent::L2{}, lambda));
+}
+
+// The output width and spec suffix of each head.
+const std::vector<std::pair<std::string, std::string>> heads{
+    {"softmax", "3"}, {"binary", "1:sigmoid"}, {"multi-label", "3:sigmoid"}, {"regression", "2:identity"}};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("backpropagation matches finite differences in a Network: every head x activation",
+                   "[gradient_check]", float, double) {
+    using T = TestType;
+    for (const char* activation : {"identity", "sigmoid", "tanh", "relu"})
+        for (const auto& [head, output] : heads) {
+            CAPTURE(activation, head);
+            const std::string spec = "4-5:" + std::string(activation) + "-4:" + activation + "-" + output;
+            descent::Network<T> net(spec, 7);
+            net.parameters() += T(0.3) * descent::test::pseudo_random<T>(net.parameters().size(), 1, 8);
+            CHECK(worst_for_head(net, head, 0.1) < 1e-6);
+        }
+}
+
+TEMPLATE_TEST_CASE("with fixed dropout masks the gradient matches finite differences", "[gradient_check]",
+                   float, double) {
+    using T = TestType;
+    SECTION("Network, every head") {
+        for (const auto& [head, output] : heads) {
+            CAPTURE(head);
+            descent::Network<T> net("4-6:tanh:dropout=0.5-5:sigmoid:dropout=0.3-" + output, 9);
+            net.fix_dropout_masks(4);
+            CHECK(worst_for_head(net, head, 0.1) < 1e-6);
+        }
+    }
+    SECTION("Mlp") {
+        Mlp<Dense<descent::Relu, T>, Dense<descent::Tanh, T>, Dense<Identity, T>> net({inputs, 6, 5, classes},
+                                                                                      2);
+        net.set_dropout(1, 0.4);
+        net.set_dropout(2, 0.4);
+        net.fix_dropout_masks(5);
+        CHECK(worst_for_head(net, "softmax", 0.0) < 1e-6);
+        // The masks matter: a network without them has another gradient.
+        auto plain = net;
+        plain.set_dropout(1, 0);
+        plain.set_dropout(2, 0);
+        const auto x = batch_x<T>();
+        const auto y = descent::test::labels_cycling(batch, classes);
+        net.compute_gradient(x, y);
+        plain.compute_gradient(x, y);
+        CHECK(net.gradient() != plain.gradient());
+    }
+}
+
+TEST_CASE("dropout with fresh masks at every pass cannot be checked, and says so", "[gradient_check]") {
+    descent::Network<double> net("4-5:tanh:dropout=0.5-3", 1);
+    CHECK_THROWS_AS(
+        descent::check_gradients(net, batch_x<double>(), descent::test::labels_cycling(batch, classes)),
+        descent::argument_error);
+    CHECK_THROWS_WITH(
+        descent::check_gradients(net, batch_x<double>(), descent::test::labels_cycling(batch, classes)),
+        Catch::Matchers::Contains("call fix_dropout_masks(seed)"));
 }

@@ -8,9 +8,13 @@
 #include <descent/activations/tanh.hpp>
 #include <descent/error.hpp>
 #include <descent/layers/dense.hpp>
+#include <descent/losses/sigmoid_cross_entropy.hpp>
+#include <descent/losses/squared_error.hpp>
 #include <descent/mlp.hpp>
 #include <descent/optimizers/sgd.hpp>
 #include <limits>
+#include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -460,4 +464,178 @@ TEST_CASE("Mlp::descend rejects bad input before θ changes", "[mlp][errors]") {
     CHECK_THROWS_AS(net.descend(x, bad, 0.1), descent::label_error);
     CHECK_THROWS_WITH(net.descend(x, bad, 0.1), Contains("Mlp::descend") && Contains("label 2 of sample 1"));
     CHECK(net.parameters() == theta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heads, targets, one sample, count_correct, label hints, architectures.
+
+namespace {
+
+// a = W x + b with W = (1, -1), b = 0.5: for x = (1, 2), a = -0.5.
+template <class Net>
+Net one_unit() {
+    Net net({2, 1});
+    net.template layer<0>().W() << 1, -1;
+    net.template layer<0>().b() << 0.5;
+    return net;
+}
+
+}  // namespace
+
+TEST_CASE("a sigmoid head in an Mlp: logistic regression by hand", "[mlp][heads]") {
+    using Net = Mlp<Dense<Identity, double>, descent::SigmoidCrossEntropy<>>;
+    STATIC_REQUIRE(std::is_same_v<Net::head_type, descent::SigmoidCrossEntropy<double>>);
+    auto net = one_unit<Net>();
+    Eigen::MatrixXd x(2, 1);
+    x << 1, 2;
+    const std::vector<int> y{1};
+    // l = -log σ(-0.5) = log(1 + e^0.5); ∇a = σ(-0.5) - 1; ∇W = ∇a xᵀ, ∇b = ∇a
+    CHECK_THAT(net.compute_gradient(x, y), Catch::Matchers::WithinRel(std::log(1 + std::exp(0.5)), 1e-14));
+    const double grad_a = sigma(-0.5) - 1;
+    CHECK_THAT(net.layer<0>().grad_W()(0, 0), Catch::Matchers::WithinRel(grad_a, 1e-14));
+    CHECK_THAT(net.layer<0>().grad_W()(0, 1), Catch::Matchers::WithinRel(2 * grad_a, 1e-14));
+    CHECK_THAT(net.layer<0>().grad_b()(0), Catch::Matchers::WithinRel(grad_a, 1e-14));
+    CHECK(net.predict(x) == std::vector<int>{0});
+    CHECK(net.count_correct(y) == 0);
+    CHECK_THAT(net.predict_proba(x)(0, 0), Catch::Matchers::WithinRel(sigma(-0.5), 1e-14));
+    CHECK(net.classes() == 2);
+}
+
+TEST_CASE("a squared-error head in an Mlp: linear regression by hand", "[mlp][heads]") {
+    using Net = Mlp<Dense<Identity, double>, descent::SquaredError<>>;
+    auto net = one_unit<Net>();
+    Eigen::MatrixXd x(2, 1), y(1, 1);
+    x << 1, 2;
+    y << 2;
+    // l = ½ (-0.5 - 2)² = 3.125; ∇a = -2.5; ∇W = (-2.5, -5); ∇b = -2.5
+    CHECK(net.compute_gradient(x, y) == 3.125);
+    CHECK(net.layer<0>().grad_W()(0, 0) == -2.5);
+    CHECK(net.layer<0>().grad_W()(0, 1) == -5);
+    CHECK(net.layer<0>().grad_b()(0) == -2.5);
+    CHECK(net.predict_values(x)(0, 0) == -0.5);
+    CHECK(net.count_correct(y) == -1);
+    CHECK(net.classes() == 0);
+    // descend takes the same step: θ ← θ - α∇θ
+    net.descend(x, y, 0.1);
+    CHECK(net.layer<0>().W()(0, 0) == 1.25);
+    CHECK(net.layer<0>().W()(0, 1) == -0.5);
+    CHECK(net.layer<0>().b()(0) == 0.75);
+}
+
+TEST_CASE("the head is the last type of the list, its scalar following the layers'", "[mlp][heads]") {
+    using Float = Mlp<Dense<Relu, float>, Dense<Identity, float>, descent::SquaredError<double>>;
+    STATIC_REQUIRE(std::is_same_v<Float::head_type, descent::SquaredError<float>>);
+    STATIC_REQUIRE(
+        std::is_same_v<Float::rebind<double>,
+                       Mlp<Dense<Relu, double>, Dense<Identity, double>, descent::SquaredError<double>>>);
+    STATIC_REQUIRE(std::is_same_v<SmallNet<float>::head_type, descent::SoftmaxCrossEntropy<float>>);
+    STATIC_REQUIRE(Float::depth == 2);
+    CHECK(std::string(Float({3, 4, 2}).head_name()) == "squared_error");
+    CHECK(Float({3, 4, 2}).architecture().head == "squared_error");
+}
+
+TEMPLATE_TEST_CASE("predict and predict_proba take one sample as a span or a vector", "[mlp]", float,
+                   double) {
+    using T = TestType;
+    auto net = small_net<T>();
+    const auto x = small_x<T>();
+    const std::vector<T> first{x(0, 0), x(1, 0)};
+    CHECK(net.predict(first) == net.predict(x)[0]);
+    CHECK(net.predict(std::span<const T>(first)) == net.predict(x)[0]);
+    CHECK(net.predict_proba(first) == net.predict_proba(x).col(0));
+    CHECK_THROWS_AS(net.predict(std::vector<T>{1}), descent::shape_error);
+    CHECK_THROWS_WITH(net.predict_proba(std::vector<T>{1, 2, 3}),
+                      Contains("Mlp::predict_proba: a sample of 3 features, the first layer takes 2"));
+}
+
+TEST_CASE("count_correct counts the classes of the last forward pass", "[mlp]") {
+    auto net = small_net<double>();
+    net.compute_gradient(small_x<double>(), small_y);
+    CHECK(net.count_correct(small_y) == 1);  // predictions {1, 1} against {0, 1}, as accuracy found
+    CHECK(net.count_correct(std::vector<int>{1, 1}) == 2);
+    CHECK_THROWS_AS(net.count_correct(std::vector<int>{1}), descent::shape_error);
+}
+
+TEST_CASE("label errors say when labels look numbered from 1, or a binary task has one softmax output",
+          "[mlp][errors]") {
+    Net net = trained_a_little();
+    const Snapshot before(net);
+    const Eigen::MatrixXd x = descent::test::pseudo_random<double>(3, 4, 2);
+    CHECK_THROWS_WITH(
+        net.compute_gradient(x, std::vector<int>{1, 2, 3, 1}),
+        Contains("label 3 of sample 2 is outside [0, 3); the labels look numbered from 1 (all in [1, 3], "
+                 "none 0): descent numbers classes from 0, so subtract 1 from every label"));
+    CHECK_THROWS_WITH(net.compute_gradient(x, std::vector<int>{0, 2, 3, 1}), !Contains("numbered from 1"));
+    Mlp<Dense<descent::Tanh, double>, Dense<Identity, double>> one_output({3, 4, 1});
+    CHECK_THROWS_WITH(
+        one_output.loss(x, std::vector<int>{0, 1, 1, 0}),
+        Contains("label 1 of sample 1 is outside [0, 1); a network of one output with "
+                 "softmax_cross_entropy has one class, 0: for a binary task give it one output with "
+                 "the sigmoid_cross_entropy head, or two outputs"));
+    CHECK(before.same_as(net));
+}
+
+TEST_CASE("bad targets of every kind leave an Mlp unchanged", "[mlp][errors]") {
+    using Regression = Mlp<Dense<descent::Tanh, double>, Dense<Identity, double>, descent::SquaredError<>>;
+    Regression net({3, 4, 2}, 1);
+    const Eigen::MatrixXd x = descent::test::pseudo_random<double>(3, 4, 2);
+    Eigen::MatrixXd y = descent::test::pseudo_random<double>(2, 4, 3);
+    net.compute_gradient(x, y);
+    const Eigen::VectorXd theta = net.parameters(), grad = net.gradient();
+    y(1, 3) = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_AS(net.compute_gradient(x, y), descent::non_finite_error);
+    CHECK_THROWS_AS(net.descend(x, y, 0.1), descent::non_finite_error);
+    CHECK_THROWS_WITH(net.descend(x, y, 0.1), Contains("Mlp::descend: target holds nan at row 1, column 3"));
+    const Eigen::MatrixXd short_y = Eigen::MatrixXd::Zero(2, 3);
+    CHECK_THROWS_AS(net.loss(x, short_y), descent::shape_error);
+    CHECK_THROWS_AS(net.compute_gradient(x, std::vector<int>{0, 1, 0, 1}), descent::label_error);
+    CHECK_THROWS_AS(net.predict(x), descent::argument_error);
+    CHECK(net.parameters() == theta);
+    CHECK(net.gradient() == grad);
+}
+
+TEST_CASE("an Mlp from an Architecture: its own round trip, and mismatches named", "[mlp]") {
+    using Deep = Mlp<Dense<descent::Tanh, double>, Dense<Relu, double>, Dense<Identity, double>>;
+    Deep net({5, 4, 3, 2}, 6);
+    net.set_dropout(2, 0.25);
+    const descent::Architecture a = net.architecture();
+    const Deep again(a, 6);
+    CHECK(again.parameters() == net.parameters());
+    CHECK(again.architecture() == a);
+    CHECK(again.dropout(2) == 0.25);
+    auto with = [&](auto change) {
+        descent::Architecture b = a;
+        change(b);
+        try {
+            Deep d(b);
+        } catch (const descent::error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK_THAT(with([](auto& b) { b.layers[1].activation = "sigmoid"; }),
+               Contains("Mlp: layer 2 of the architecture is dense sigmoid, this Mlp's is dense relu"));
+    CHECK_THAT(with([](auto& b) { b.head = "squared_error"; }),
+               Contains("the architecture's head is squared_error, this Mlp's is softmax_cross_entropy"));
+    CHECK_THAT(with([](auto& b) { b.scalar = "float"; }), Contains("use Mlp::rebind<float>"));
+    CHECK_THAT(with([](auto& b) { b.layers.pop_back(); }),
+               Contains("the architecture has 2 layers, this Mlp has 3"));
+    CHECK_THAT(with([](auto& b) { b.layers[2].inputs = 7; }),
+               Contains("layer 3 of the architecture takes 7 inputs"));
+    CHECK_THAT(with([](auto& b) { b.layers[0].dropout = 1.5; }),
+               Contains("has dropout 1.5, expected a rate in [0, 1)"));
+    CHECK_THAT(with([](auto& b) { b.layers[2].dropout = 0.5; }), Contains("expected 0 on the output layer"));
+    CHECK_THAT(with([](auto& b) { b.layers[1].outputs = b.layers[2].inputs = 0; }),
+               Contains("size H_2 is 0"));
+}
+
+TEST_CASE("cast<double> of a float Mlp is the same network in double", "[mlp]") {
+    Mlp<Dense<Relu, float>, Dense<Identity, float>> net({3, 4, 2}, 2);
+    net.set_dropout(1, 0.5);
+    const auto d = net.cast<double>();
+    STATIC_REQUIRE(
+        std::is_same_v<std::remove_cvref_t<decltype(d)>, Mlp<Dense<Relu, double>, Dense<Identity, double>>>);
+    CHECK(d.parameters() == net.parameters().cast<double>());
+    CHECK(d.dropout(1) == 0.5);
+    CHECK(d.dropout_engine() == net.dropout_engine());
 }

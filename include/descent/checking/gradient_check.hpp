@@ -9,7 +9,8 @@
 // A kink of J within 2ε (a ReLU pre-activation or an L1 weight crossing 0) spoils
 // the estimate, so each is made twice, at ε and ε/2: where they disagree by more than
 // O(ε⁴) allows, J is not smooth there and ε shrinks tenfold, down to 1e-3 ε.
-// Usable from a user's own tests on any Mlp.
+// Usable from a user's own tests on any Mlp or Network, with every head, and with dropout
+// when its masks are fixed (fix_dropout_masks).
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -17,16 +18,17 @@
 #include <string>
 #include <vector>
 
+#include "../detail/penalty.hpp"
+#include "../error.hpp"
 #include "../regularizers/no_regularization.hpp"
 #include "../regularizers/regularizer.hpp"
-#include "../optimizers/objective.hpp"
 
 namespace descent {
 
 struct BlockCheck {
-    std::string name;             // "W(1)", "b(1)", ...
-    double max_relative_error;    // max_i |g_i - n_i| / max(|g_i|, |n_i|, floor)
-    Eigen::Index worst_index;     // within the block
+    std::string name;           // "W(1)", "b(1)", ...
+    double max_relative_error;  // max_i |g_i - n_i| / max(|g_i|, |n_i|, floor)
+    Eigen::Index worst_index;   // within the block
 };
 
 struct GradientCheckOptions {
@@ -38,18 +40,30 @@ struct GradientCheckOptions {
     double stability = 1e-9;
 };
 
-// The largest relative error between backpropagation and finite differences, per
-// parameter block. The network is copied to double; net itself is not changed.
-template <class Net, Regularizer Omega = NoRegularization>
-std::vector<BlockCheck> check_gradients(const Net& net, const Eigen::Ref<const typename Net::Matrix>& x,
-                                        std::span<const int> labels, const Omega& omega = {},
-                                        double lambda = 0.0, GradientCheckOptions options = {}) {
-    using DoubleNet = typename Net::template rebind<double>;
-    DoubleNet probe(net.sizes());
-    probe.parameters() = net.parameters().template cast<double>();
+namespace detail {
+
+template <class Net, class Y, Regularizer Omega>
+std::vector<BlockCheck> check_gradients_of(const Net& net, const Eigen::Ref<const typename Net::Matrix>& x,
+                                           const Y& y, const Omega& omega, double lambda,
+                                           GradientCheckOptions options) {
+    if (net.has_dropout() && !net.dropout_masks_fixed())
+        throw argument_error(
+            "check_gradients: dropout draws a new mask at every pass, so the training loss is no function of "
+            "θ "
+            "to differentiate: call fix_dropout_masks(seed) on the network first");
+    auto probe = net.template cast<double>();
     const Eigen::MatrixXd xd = x.template cast<double>();
 
-    objective_gradient(probe, xd, labels, omega, lambda);
+    // With dropout the loss that compute_gradient differentiates is the one with its masks, which
+    // loss() (dropout off) is not; with fixed masks every pass draws the same ones.
+    const bool dropout = probe.has_dropout();
+    auto J = [&] {
+        const double l = dropout ? static_cast<double>(probe.compute_gradient(xd, y))
+                                 : static_cast<double>(probe.loss(xd, y));
+        return l + weight_penalty(probe, omega, lambda);
+    };
+    probe.compute_gradient(xd, y);
+    add_weight_penalty_gradient(probe, omega, lambda);
     const Eigen::VectorXd analytic = probe.gradient();
 
     std::vector<BlockCheck> result;
@@ -62,7 +76,7 @@ std::vector<BlockCheck> check_gradients(const Net& net, const Eigen::Ref<const t
             auto estimate = [&](double eps) {
                 auto at = [&](double step) {
                     t = saved + step * eps;
-                    return objective(probe, xd, labels, omega, lambda);
+                    return J();
                 };
                 // Symmetric differences first: each is exact when J is flat (Sterbenz),
                 // so a gradient that is exactly 0 is estimated as exactly 0.
@@ -76,7 +90,8 @@ std::vector<BlockCheck> check_gradients(const Net& net, const Eigen::Ref<const t
             double numeric = estimate(eps);
             for (int shrink = 0; shrink <= 3; ++shrink) {
                 const double finer = estimate(eps / 2);
-                const bool smooth = std::abs(finer - numeric) <= options.stability * std::max(1.0, std::abs(finer));
+                const bool smooth =
+                    std::abs(finer - numeric) <= options.stability * std::max(1.0, std::abs(finer));
                 numeric = finer;
                 if (smooth || shrink == 3) break;
                 eps /= 10;
@@ -93,6 +108,28 @@ std::vector<BlockCheck> check_gradients(const Net& net, const Eigen::Ref<const t
         result.push_back(check);
     }
     return result;
+}
+
+}  // namespace detail
+
+// The largest relative error between backpropagation and finite differences, per parameter
+// block, for class labels or a target matrix (whatever the network's head takes). The network is
+// copied to double (cast<double>()); net itself is not changed.
+// throws: what net.compute_gradient throws for x and the targets; argument_error when dropout is
+//         on without fixed masks (fix_dropout_masks).
+template <class Net, Regularizer Omega = NoRegularization>
+std::vector<BlockCheck> check_gradients(const Net& net, const Eigen::Ref<const typename Net::Matrix>& x,
+                                        std::span<const int> labels, const Omega& omega = {},
+                                        double lambda = 0.0, GradientCheckOptions options = {}) {
+    return detail::check_gradients_of(net, x, labels, omega, lambda, options);
+}
+template <class Net, Regularizer Omega = NoRegularization>
+std::vector<BlockCheck> check_gradients(const Net& net, const Eigen::Ref<const typename Net::Matrix>& x,
+                                        const Eigen::Ref<const typename Net::Matrix>& targets,
+                                        const Omega& omega = {}, double lambda = 0.0,
+                                        GradientCheckOptions options = {}) {
+    const Eigen::MatrixXd y = targets.template cast<double>();
+    return detail::check_gradients_of(net, x, y, omega, lambda, options);
 }
 
 }  // namespace descent

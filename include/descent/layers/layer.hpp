@@ -3,7 +3,9 @@
 //
 // A layer does not own its parameters: the network binds it to a slice of
 // one contiguous buffer, so that optimizers, regularizers, the gradient
-// checker and serialisation are each one loop over one span.
+// checker and serialisation are each one loop over one span. forward(),
+// backward() and output() return views (Eigen::Map) of the layer's own
+// buffers, valid until its next call: the network's chain holds on to them.
 #include <Eigen/Core>
 #include <concepts>
 
