@@ -11,13 +11,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <descent/optimizers/sgd.hpp>
 #include <descent/threads.hpp>
 #include <descent/training/fit.hpp>
 #include <string>
 
+#include "common/flags.hpp"
 #include "workload.hpp"
 
 namespace {
@@ -29,45 +28,32 @@ double peak_rss_bytes() {
     return static_cast<double>(usage.ru_maxrss) * 1024.0;
 }
 
-struct Options {
-    int epochs = 5;
-    Eigen::Index batch = 128;
+struct Options : examples::TrainingFlags {
     double lr = 0.1;
-    std::uint64_t seed = 1;
-    int threads = 0;  // 0: descent::threads()'s default
-};
 
-Options parse(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "%s needs a value\n", flag.c_str());
-            std::exit(2);
-        }
-        const char* value = argv[++i];
-        if (flag == "--epochs")
-            o.epochs = std::atoi(value);
-        else if (flag == "--batch")
-            o.batch = std::atol(value);
-        else if (flag == "--lr")
-            o.lr = std::atof(value);
-        else if (flag == "--seed")
-            o.seed = std::strtoull(value, nullptr, 10);
-        else if (flag == "--threads")
-            o.threads = std::atoi(value);
-        else {
-            std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-            std::exit(2);
-        }
+    Options() {
+        epochs = 5;
+        threads = 0;  // descent::threads()'s default
     }
-    return o;
-}
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Options options = parse(argc, argv);
+    Options options;
+    CLI::App app(
+        "Trains bench/workload.hpp's network on Fashion-MNIST (from DESCENT_FASHION_MNIST, else "
+        "/usr/share/datasets/fashion-mnist) with descent::fit and prints key=value lines.",
+        "train_fashion_mnist");
+    examples::add_training_flags(app, options);
+    app.get_option("--threads")->description("threads for the matrix products; 0: descent's default");
+    app.add_option("--lr", options.lr, "learning rate α of plain SGD")->type_name("A")->capture_default_str();
+    try {
+        if (!examples::parse(app, argc, argv)) return 0;
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "train_fashion_mnist: error: %s\n", e.what());
+        return 2;
+    }
     if (options.threads > 0) descent::set_threads(options.threads);
     const double baseline = peak_rss_bytes();
 

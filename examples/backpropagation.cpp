@@ -8,6 +8,8 @@
 #include <descent/descent.hpp>
 #include <cstdio>
 
+#include "common/uniform.hpp"
+
 template <class Net>
 void check(const char* name, const Net& net, const Eigen::MatrixXd& x, const std::vector<int>& y) {
     std::printf("%s\n", name);
@@ -21,7 +23,7 @@ int main() {
     Engine engine(7);
     Eigen::MatrixXd x(5, 8);
     for (Eigen::Index j = 0; j < x.cols(); ++j)
-        for (Eigen::Index i = 0; i < x.rows(); ++i) x(i, j) = 2 * detail::uniform01(engine) - 1;
+        for (Eigen::Index i = 0; i < x.rows(); ++i) x(i, j) = examples::uniform(engine, -1, 1);
     const std::vector<int> y{0, 1, 2, 0, 1, 2, 0, 1};
 
     // Three hidden non-linearities, each with its own g'(a):

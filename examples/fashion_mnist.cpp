@@ -7,133 +7,70 @@
 //   fashion_mnist [--hidden 512,256] [--activation relu] [--epochs 30] ...   (--help lists all)
 //
 // The last line printed is test_accuracy=<four decimals>.
-#include <descent/descent.hpp>
-
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <descent/descent.hpp>
 #include <filesystem>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "common/checkpointing.hpp"
+#include "common/flags.hpp"
 
 namespace {
 
 using namespace descent;
 using Matrix = Eigen::MatrixXf;
 
-struct Options {
-    std::string data = "/usr/share/datasets/fashion-mnist";
+struct Options : examples::TrainingFlags, examples::RecipeFlags {
     std::vector<Eigen::Index> hidden{512, 256};
     std::string activation = "relu";
-    int epochs = 40;
-    Eigen::Index batch = 128;
     std::vector<double> learning_rates{0.02, 0.05, 0.1};  // one value: no search
-    double momentum = 0.9;
-    double decay = 0.5;  // β of α_t = α / (1 + β t), t counted in epochs
-    double lambda = 1e-3;
-    std::uint64_t seed = 1;
-    int threads = 2;
-    Eigen::Index validation = 10000;
-    int patience = 8;
-    int select_epochs = 2;  // epochs of each model-selection trial
-    std::string save;
+    int select_epochs = 2;                                // epochs of each model-selection trial
     std::string load;
-    std::string log;   // learning curves as CSV
-    std::string plot;  // and as a PNG, through gnuplot
+    std::string log;         // learning curves as CSV
+    std::string plot;        // and as a PNG, through gnuplot
     std::string checkpoint;  // a directory
     bool resume = false;
-    bool quiet = false;
+
+    Options() {
+        epochs = 40;
+        threads = 2;
+    }
 };
 
-constexpr const char* usage = R"(usage: fashion_mnist [options]
-Trains a multilayer perceptron on Fashion-MNIST and prints test_accuracy=<four decimals> last.
-  --data DIR          the IDX files (default /usr/share/datasets/fashion-mnist)
-  --hidden H1[,H2]    hidden layer sizes, one or two (default 512,256)
-  --activation G      relu, tanh or sigmoid (default relu)
-  --epochs N          most epochs of the final training (default 40; early stopping may end it sooner)
-  --batch B           minibatch size (default 128; 1 is per-example SGD)
-  --lr A[,A...]       learning rates; several are searched by validation accuracy (default 0.02,0.05,0.1)
-  --select-epochs N   epochs per search trial (default 2)
-  --momentum M        classical momentum, 0 for plain SGD (default 0.9)
-  --decay B           learning-rate decay: α_t = α / (1 + B t), t in epochs (default 0.5)
-  --lambda L          L2 weight decay λ (default 1e-3)
-  --patience P        early stopping on the validation loss (default 8)
-  --validation N      samples held out from the training set (default 10000)
-  --seed S            weights, split and shuffling (default 1)
-  --threads T         threads for the matrix products (default 2)
-  --save FILE         save the trained model
-  --load FILE         evaluate a saved model on the test set, without training
-  --log FILE          write the learning curves as CSV
-  --plot FILE         and plot them as a PNG with gnuplot (needs --log)
-  --checkpoint DIR    save a checkpoint of the final training in DIR after every epoch
-  --resume            go on from DIR's checkpoint, if there is one (needs --checkpoint; give the
-                      same options, and one --lr to skip the search)
-  --quiet             no progress line
-  --help              this text
-)";
-
-template <class T>
-T number(std::string_view flag, std::string_view text) {
-    T value{};
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size())
-        throw argument_error(std::string(flag) + ": expected a number, got '" + std::string(text) + "'");
-    return value;
-}
-
-template <class T>
-std::vector<T> numbers(std::string_view flag, std::string_view text) {
-    std::vector<T> values;
-    std::stringstream in{std::string(text)};
-    for (std::string part; std::getline(in, part, ',');) values.push_back(number<T>(flag, part));
-    if (values.empty()) throw argument_error(std::string(flag) + ": expected at least one value");
-    return values;
-}
-
-std::optional<Options> parse(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view flag = argv[i];
-        if (flag == "--help") return std::nullopt;
-        if (flag == "--quiet") {
-            o.quiet = true;
-            continue;
-        }
-        if (flag == "--resume") {
-            o.resume = true;
-            continue;
-        }
-        if (i + 1 >= argc) throw argument_error(std::string(flag) + ": needs a value (see --help)");
-        const std::string_view value = argv[++i];
-        if (flag == "--data") o.data = value;
-        else if (flag == "--hidden") o.hidden = numbers<Eigen::Index>(flag, value);
-        else if (flag == "--activation") o.activation = value;
-        else if (flag == "--epochs") o.epochs = number<int>(flag, value);
-        else if (flag == "--batch") o.batch = number<Eigen::Index>(flag, value);
-        else if (flag == "--lr") o.learning_rates = numbers<double>(flag, value);
-        else if (flag == "--select-epochs") o.select_epochs = number<int>(flag, value);
-        else if (flag == "--momentum") o.momentum = number<double>(flag, value);
-        else if (flag == "--decay") o.decay = number<double>(flag, value);
-        else if (flag == "--lambda") o.lambda = number<double>(flag, value);
-        else if (flag == "--patience") o.patience = number<int>(flag, value);
-        else if (flag == "--validation") o.validation = number<Eigen::Index>(flag, value);
-        else if (flag == "--seed") o.seed = number<std::uint64_t>(flag, value);
-        else if (flag == "--threads") o.threads = number<int>(flag, value);
-        else if (flag == "--save") o.save = value;
-        else if (flag == "--load") o.load = value;
-        else if (flag == "--log") o.log = value;
-        else if (flag == "--plot") o.plot = value;
-        else if (flag == "--checkpoint") o.checkpoint = value;
-        else throw argument_error("unknown option " + std::string(flag) + " (see --help)");
-    }
-    if (o.hidden.empty() || o.hidden.size() > 2)
-        throw argument_error("--hidden: one or two sizes, got " + std::to_string(o.hidden.size()));
-    if (!o.plot.empty() && o.log.empty()) throw argument_error("--plot needs --log FILE for the curves");
-    if (o.resume && o.checkpoint.empty()) throw argument_error("--resume needs --checkpoint DIR");
-    return o;
+// The flags, their help and their defaults; CLI11 checks each value as it reads it.
+void declare(CLI::App& app, Options& o) {
+    examples::add_recipe_flags(app, o);
+    examples::add_training_flags(app, o);
+    app.add_option("--hidden", o.hidden, "hidden layer sizes, one or two")
+        ->type_name("H1[,H2]")
+        ->delimiter(',')
+        ->expected(1, 2)
+        ->capture_default_str();
+    app.add_option("--activation", o.activation, "g of the hidden layers")
+        ->type_name("G")
+        ->check(CLI::IsMember({"relu", "tanh", "sigmoid"}))
+        ->capture_default_str();
+    app.add_option("--lr", o.learning_rates, "learning rates α; several are searched by validation accuracy")
+        ->type_name("A[,A...]")
+        ->delimiter(',')
+        ->capture_default_str();
+    app.add_option("--select-epochs", o.select_epochs, "epochs per search trial")
+        ->type_name("N")
+        ->capture_default_str();
+    app.add_option("--load", o.load, "evaluate a saved model on the test set, without training")
+        ->type_name("FILE");
+    auto* log = app.add_option("--log", o.log, "write the learning curves as CSV")->type_name("FILE");
+    app.add_option("--plot", o.plot, "and plot them as a PNG with gnuplot")->type_name("FILE")->needs(log);
+    auto* checkpoint = app.add_option("--checkpoint", o.checkpoint,
+                                      "save a checkpoint of the final training in DIR after every epoch")
+                           ->type_name("DIR");
+    app.add_flag("--resume", o.resume,
+                 "go on from DIR's checkpoint, if there is one (give the same flags, and one --lr to skip "
+                 "the search)")
+        ->needs(checkpoint);
 }
 
 // The data: pixels in [0, 1]. Training standardises them with the mean and spread
@@ -180,11 +117,10 @@ std::vector<EpochReport> train(Net& net, const Options& o, double alpha, const D
     // engine, early stopping's best epoch.
     if (show && !o.checkpoint.empty()) {
         std::filesystem::create_directories(o.checkpoint);
-        const auto path = std::filesystem::path(o.checkpoint) / "fashion_mnist.checkpoint";
-        options.checkpoint = Checkpointing{checkpoint_file(path), 1, o.resume};
-        if (o.resume && std::filesystem::exists(path))
-            std::printf("resuming from %s after epoch %d\n", path.string().c_str(),
-                        read_checkpoint(path).progress.epoch);
+        const auto file = std::filesystem::path(o.checkpoint) / "fashion_mnist.checkpoint";
+        options.checkpoint = examples::every_epoch(file, o.resume);
+        if (const auto epoch = o.resume ? examples::checkpointed_epoch(file) : std::nullopt)
+            std::printf("resuming from %s after epoch %d\n", file.string().c_str(), *epoch);
     }
     if (o.momentum > 0) {
         Momentum optimizer(alpha, o.lambda, L2{}, o.momentum);
@@ -257,7 +193,8 @@ int run(const Options& o) {
     if (!o.plot.empty()) {
         const std::string command = "gnuplot -e \"csv='" + o.log + "'; png='" + o.plot + "'\" " +
                                     DESCENT_EXAMPLES_DIR "/plot_learning_curves.gp";
-        if (std::system(command.c_str()) != 0) std::fprintf(stderr, "warning: gnuplot failed; is it installed?\n");
+        if (std::system(command.c_str()) != 0)
+            std::fprintf(stderr, "warning: gnuplot failed; is it installed?\n");
     }
     std::printf("test_accuracy=%.4f\n", net.accuracy(d.test.x, d.test.y));
     return 0;
@@ -273,16 +210,16 @@ int run_with(const Options& o) {
 
 int main(int argc, char** argv) {
     try {
-        const auto o = parse(argc, argv);
-        if (!o) {
-            std::fputs(usage, stdout);
-            return 0;
-        }
-        set_threads(o->threads);
-        if (o->activation == "relu") return run_with<Relu>(*o);
-        if (o->activation == "tanh") return run_with<Tanh>(*o);
-        if (o->activation == "sigmoid") return run_with<Sigmoid>(*o);
-        throw argument_error("--activation: relu, tanh or sigmoid, got '" + o->activation + "'");
+        Options o;
+        CLI::App app(
+            "Trains a multilayer perceptron on Fashion-MNIST and prints test_accuracy=<four decimals> last.",
+            "fashion_mnist");
+        declare(app, o);
+        if (!examples::parse(app, argc, argv)) return 0;
+        set_threads(o.threads);
+        if (o.activation == "relu") return run_with<Relu>(o);
+        if (o.activation == "tanh") return run_with<Tanh>(o);
+        return run_with<Sigmoid>(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fashion_mnist: error: %s\n", e.what());
         return 1;

@@ -14,96 +14,45 @@
 //
 // Rank 0 prints, saves the model and evaluates the test set; the last line printed is
 // test_accuracy=<four decimals>, then where the steps' time went (the all-reduce's share).
+#include <cstdio>
 #include <descent/descent.hpp>
 #include <descent/distributed/fit.hpp>
 #include <descent/distributed/mpi.hpp>
-
-#include <charconv>
-#include <cstdio>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "common/checkpointing.hpp"
+#include "common/flags.hpp"
 
 namespace {
 
 using namespace descent;
 using Net = Mlp<Dense<Relu>, Dense<Relu>, Dense<Identity>>;  // 784-512-256-10 in float
 
-struct Options {
-    std::string data = "/usr/share/datasets/fashion-mnist";
-    int epochs = 10;
-    Eigen::Index batch = 128;  // per rank
+struct Options : examples::TrainingFlags, examples::RecipeFlags {
     double learning_rate = 0.05;
-    double momentum = 0.9;
-    double decay = 0.5;  // β of α_t = α / (1 + β t), t in epochs
-    double lambda = 1e-3;
-    int patience = 5;
-    Eigen::Index validation = 10000;
-    std::uint64_t seed = 1;
-    int threads = 1;  // per rank
-    std::string save;
     std::string checkpoint;
-    bool quiet = false;
+
+    Options() {
+        epochs = 10;
+        threads = 1;  // per rank
+        patience = 5;
+    }
 };
 
-constexpr const char* usage = R"(usage: mpirun -np N fashion_mnist_mpi [options]
-Trains a 784-512-256-10 ReLU network on Fashion-MNIST over N MPI ranks (data-parallel SGD)
-and prints test_accuracy=<four decimals>, then the time per step and the all-reduce's share of it.
-  --data DIR        the IDX files, at this path on every host (default /usr/share/datasets/fashion-mnist)
-  --epochs N        most epochs (default 10; early stopping may end it sooner)
-  --batch B         minibatch per rank (default 128): each step sees N x B samples
-  --lr A            learning rate (default 0.05)
-  --momentum M      classical momentum, 0 for plain SGD (default 0.9)
-  --decay B         learning-rate decay: α_t = α / (1 + B t), t in epochs (default 0.5)
-  --lambda L        L2 weight decay λ (default 1e-3)
-  --patience P      early stopping on the validation loss (default 5)
-  --validation N    samples held out from the training set (default 10000)
-  --seed S          weights, split and shuffling (default 1)
-  --threads T       threads per rank for the matrix products (default 1)
-  --save FILE       rank 0 saves the trained model
-  --checkpoint FILE rank 0 writes a checkpoint after every epoch; run again, the training
-                    goes on from it (only rank 0 reads it: other hosts need no copy)
-  --quiet           no progress line
-  --help            this text
-)";
-
-template <class T>
-T number(std::string_view flag, std::string_view text) {
-    T value{};
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size())
-        throw argument_error(std::string(flag) + ": expected a number, got '" + std::string(text) + "'");
-    return value;
-}
-
-std::optional<Options> parse(int argc, char** argv) {
-    Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view flag = argv[i];
-        if (flag == "--help") return std::nullopt;
-        if (flag == "--quiet") {
-            o.quiet = true;
-            continue;
-        }
-        if (i + 1 >= argc) throw argument_error(std::string(flag) + ": needs a value (see --help)");
-        const std::string_view value = argv[++i];
-        if (flag == "--data") o.data = value;
-        else if (flag == "--epochs") o.epochs = number<int>(flag, value);
-        else if (flag == "--batch") o.batch = number<Eigen::Index>(flag, value);
-        else if (flag == "--lr") o.learning_rate = number<double>(flag, value);
-        else if (flag == "--momentum") o.momentum = number<double>(flag, value);
-        else if (flag == "--decay") o.decay = number<double>(flag, value);
-        else if (flag == "--lambda") o.lambda = number<double>(flag, value);
-        else if (flag == "--patience") o.patience = number<int>(flag, value);
-        else if (flag == "--validation") o.validation = number<Eigen::Index>(flag, value);
-        else if (flag == "--seed") o.seed = number<std::uint64_t>(flag, value);
-        else if (flag == "--threads") o.threads = number<int>(flag, value);
-        else if (flag == "--save") o.save = value;
-        else if (flag == "--checkpoint") o.checkpoint = value;
-        else throw argument_error("unknown option " + std::string(flag) + " (see --help)");
-    }
-    return o;
+// The flags, their help and their defaults; CLI11 checks each value as it reads it.
+void declare(CLI::App& app, Options& o) {
+    examples::add_recipe_flags(app, o);
+    examples::add_training_flags(app, o);
+    app.get_option("--data")->description("the directory of the IDX files, at this path on every host");
+    app.get_option("--batch")->description("minibatch per rank: each step sees N x B samples");
+    app.get_option("--threads")->description("threads per rank for the matrix products");
+    app.get_option("--save")->description("rank 0 saves the trained model");
+    app.add_option("--lr", o.learning_rate, "learning rate α")->type_name("A")->capture_default_str();
+    app.add_option("--checkpoint", o.checkpoint,
+                   "rank 0 writes a checkpoint after every epoch; run again, the training goes on from it "
+                   "(only rank 0 reads it: other hosts need no copy)")
+        ->type_name("FILE");
 }
 
 int run(const mpi::Communicator& world, const Options& o) {
@@ -140,7 +89,7 @@ int run(const mpi::Communicator& world, const Options& o) {
     Progress progress(stderr, lead && !o.quiet ? Progress::Mode::automatic : Progress::Mode::never);
     progress.attach(options);
     // A killed job, run again with the same flags, goes on from the last epoch it finished.
-    if (!o.checkpoint.empty()) options.checkpoint = Checkpointing{checkpoint_file(o.checkpoint), 1, true};
+    if (!o.checkpoint.empty()) options.checkpoint = examples::every_epoch(o.checkpoint, true);
 
     Momentum optimizer(o.learning_rate, o.lambda, L2{}, o.momentum);
     mpi::StepTimes times;
@@ -182,11 +131,13 @@ int main(int argc, char** argv) {
     // Whatever fails on whichever rank, bad flags or a missing file on one host, ends
     // the whole job with "rank R: <what>" instead of leaving the other ranks waiting.
     return mpi::abort_on_failure(world, [&] {
-        const auto o = parse(argc, argv);
-        if (!o) {
-            if (world.rank() == 0) std::fputs(usage, stdout);
-            return 0;
-        }
-        return run(world, *o);
+        Options o;
+        CLI::App app(
+            "Trains a 784-512-256-10 ReLU network on Fashion-MNIST over N MPI ranks (data-parallel SGD)\n"
+            "and prints test_accuracy=<four decimals>, then the time per step and the all-reduce's share.",
+            "mpirun -np N fashion_mnist_mpi");
+        declare(app, o);
+        if (!examples::parse(app, argc, argv, world.rank() == 0)) return 0;
+        return run(world, o);
     });
 }

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/uniform.hpp"
+
 template <class Net>
 void describe(const char* name, Net& net) {
     // Push a batch of standardised inputs through and watch the scale of each h(k).
@@ -16,7 +18,7 @@ void describe(const char* name, Net& net) {
     Eigen::MatrixXf x(net.inputs(), 256);
     for (Eigen::Index j = 0; j < x.cols(); ++j)
         for (Eigen::Index i = 0; i < x.rows(); ++i)
-            x(i, j) = static_cast<float>(std::sqrt(3.0) * (2 * descent::detail::uniform01(engine) - 1));
+            x(i, j) = static_cast<float>(std::sqrt(3.0) * examples::uniform(engine, -1, 1));
     net.forward(x);
     std::printf("%s\n", name);
     const auto W1 = net.template layer<0>().W();

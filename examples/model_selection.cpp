@@ -10,6 +10,8 @@
 #include <descent/descent.hpp>
 #include <cstdio>
 
+#include "common/uniform.hpp"
+
 namespace {
 
 // Two interleaved spirals with noise: a problem where capacity and λ both matter.
@@ -18,10 +20,10 @@ descent::Dataset<double> spirals(int n, std::uint64_t seed) {
     descent::Dataset<double> d{Eigen::MatrixXd(2, n), std::vector<int>(static_cast<std::size_t>(n))};
     for (int t = 0; t < n; ++t) {
         const int label = t % 2;
-        const double r = descent::detail::uniform01(engine);
+        const double r = examples::uniform(engine, 0, 1);
         const double angle = 3.5 * r * 3.14159265 + label * 3.14159265;
-        d.x(0, t) = r * std::cos(angle) + 0.08 * (descent::detail::uniform01(engine) - 0.5);
-        d.x(1, t) = r * std::sin(angle) + 0.08 * (descent::detail::uniform01(engine) - 0.5);
+        d.x(0, t) = r * std::cos(angle) + 0.08 * examples::uniform(engine, -0.5, 0.5);
+        d.x(1, t) = r * std::sin(angle) + 0.08 * examples::uniform(engine, -0.5, 0.5);
         d.y[static_cast<std::size_t>(t)] = label;
     }
     return d;

@@ -8,6 +8,8 @@
 #include <descent/descent.hpp>
 #include <cstdio>
 
+#include "common/uniform.hpp"
+
 int main() {
     using namespace descent;
     using Net = Mlp<Dense<Tanh, double>, Dense<Identity, double>>;
@@ -16,7 +18,7 @@ int main() {
     Eigen::MatrixXd x(10, 200);
     std::vector<int> y(200);
     for (Eigen::Index j = 0; j < x.cols(); ++j) {
-        for (Eigen::Index i = 0; i < x.rows(); ++i) x(i, j) = 2 * detail::uniform01(engine) - 1;
+        for (Eigen::Index i = 0; i < x.rows(); ++i) x(i, j) = examples::uniform(engine, -1, 1);
         y[static_cast<std::size_t>(j)] = x(0, j) + x(1, j) > 0 ? 1 : 0;
     }
 

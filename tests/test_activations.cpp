@@ -10,6 +10,8 @@
 
 #include "support.hpp"
 
+using descent::test::check_close;
+
 namespace {
 
 template <class T>
@@ -24,13 +26,6 @@ template <class Act, class T>
 Array<T> derivative_of(const Array<T>& a) {
     const Array<T> h = Act::value(a);
     return Act::derivative(a, h);
-}
-
-template <class T>
-void check_close(T actual, double expected) {
-    CHECK_THAT(
-        static_cast<double>(actual),
-        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
 }
 
 }  // namespace

@@ -105,8 +105,8 @@ std::string reseal(std::string bytes) {
 
 template <class T>
 struct Run {
-    descent::test::Blobs<T> train = blobs<T>(8, 1);
-    descent::test::Blobs<T> held_out = blobs<T>(6, 2);
+    descent::test::Samples<T> train = blobs<T>(8, 1);
+    descent::test::Samples<T> held_out = blobs<T>(6, 2);
 };
 
 // The options of the runs compared below: a validation set, early stopping that may end the

@@ -3,7 +3,6 @@
 #include <descent/data/fashion_mnist.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
 #include "file_support.hpp"
@@ -14,11 +13,6 @@ using descent::test::message_of;
 using descent::test::TempDir;
 
 namespace {
-
-std::filesystem::path real_dir() {
-    const char* dir = std::getenv("DESCENT_FASHION_MNIST");
-    return dir ? dir : "/usr/share/datasets/fashion-mnist";
-}
 
 std::string idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes, std::size_t payload,
                 char fill) {
@@ -35,11 +29,8 @@ std::string idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes,
 
 TEMPLATE_TEST_CASE("the real Fashion-MNIST loads: 60000 + 10000 images of 784 pixels in [0, 1]",
                    "[fashion-mnist]", float, double) {
-    if (!std::filesystem::exists(real_dir() / "train-images-idx3-ubyte.gz")) {
-        WARN("Fashion-MNIST not found in " << real_dir() << " (set DESCENT_FASHION_MNIST): skipped");
-        return;
-    }
-    const auto [train, test] = descent::load_fashion_mnist<TestType>(real_dir());
+    descent::test::require_fashion_mnist();
+    const auto [train, test] = descent::load_fashion_mnist<TestType>(descent::test::fashion_mnist_dir());
     CHECK(train.features() == 784);
     CHECK(train.size() == 60000);
     CHECK(test.features() == 784);

@@ -12,6 +12,7 @@
 #include <descent/optimizers/objective.hpp>
 #include <descent/optimizers/sgd.hpp>
 #include <descent/regularizers/l2.hpp>
+#include <descent/threads.hpp>
 #include <descent/training/fit.hpp>
 #include <limits>
 #include <numeric>
@@ -26,36 +27,14 @@ using descent::FitOptions;
 using descent::Identity;
 using descent::Mlp;
 using descent::Sgd;
+using descent::test::Samples;
+using descent::test::separated_blobs;
 
 namespace {
 
 template <class T>
-struct Data {
-    descent::test::Matrix<T> x;
-    std::vector<int> y;
-};
-
-// Three blobs in the plane, centred on (0, 0), (3, 0) and (0, 3), classes in turn.
-// Each coordinate adds 0.5 (u1 + u2 + u3), u uniform in [-1, 1): bell-shaped, standard
-// deviation 0.5, so the blobs are six standard deviations apart. Deterministic.
-template <class T>
-Data<T> blobs(Eigen::Index per_class, unsigned seed) {
-    const double cx[3] = {0, 3, 0}, cy[3] = {0, 0, 3};
-    const Eigen::Index n = 3 * per_class;
-    const Eigen::MatrixXd u = descent::test::pseudo_random<double>(6, n, seed);
-    Data<T> d{descent::test::Matrix<T>(2, n), std::vector<int>(static_cast<std::size_t>(n))};
-    for (Eigen::Index t = 0; t < n; ++t) {
-        const int c = static_cast<int>(t % 3);
-        d.x(0, t) = static_cast<T>(cx[c] + 0.5 * (u(0, t) + u(1, t) + u(2, t)));
-        d.x(1, t) = static_cast<T>(cy[c] + 0.5 * (u(3, t) + u(4, t) + u(5, t)));
-        d.y[static_cast<std::size_t>(t)] = c;
-    }
-    return d;
-}
-
-template <class T>
-Data<T> xor_data() {
-    Data<T> d{descent::test::Matrix<T>(2, 4), {0, 1, 1, 0}};
+Samples<T> xor_data() {
+    Samples<T> d{descent::test::Matrix<T>(2, 4), {0, 1, 1, 0}};
     // clang-format off
     d.x << 0, 0, 1, 1,
            0, 1, 0, 1;
@@ -90,8 +69,8 @@ TEMPLATE_TEST_CASE("per-example SGD (batch_size 1) learns XOR to 100%", "[fit]",
 
 TEMPLATE_TEST_CASE("minibatch SGD separates three blobs", "[fit]", float, double) {
     using T = TestType;
-    const auto train = blobs<T>(50, 1);
-    const auto held_out = blobs<T>(100, 2);
+    const auto train = separated_blobs<T>(50, 1);
+    const auto held_out = separated_blobs<T>(100, 2);
     BlobNet<T> net({2, 8, 3}, 4);
     const double chance = net.accuracy(train.x, train.y);
     Sgd sgd(0.3);
@@ -102,7 +81,7 @@ TEMPLATE_TEST_CASE("minibatch SGD separates three blobs", "[fit]", float, double
 }
 
 TEST_CASE("one report per epoch, handed to on_epoch too, with a decreasing loss", "[fit]") {
-    const auto d = blobs<double>(20, 3);
+    const auto d = separated_blobs<double>(20, 3);
     BlobNet<double> net({2, 6, 3}, 2);
     // Full-batch gradient descent with a small α: the objective falls at every epoch.
     Sgd<descent::L2> sgd(0.1, 1e-3);
@@ -148,7 +127,7 @@ TEST_CASE("an on_epoch that returns true stops training after that epoch", "[fit
 // fit takes guarded steps (step with a StepGuard), which Sgd never fuses into backpropagation:
 // the guard must see ∇θ before θ changes.
 TEST_CASE("an epoch of batch_size 1 is Sgd's guarded step on each sample in the shuffled order", "[fit]") {
-    const auto d = blobs<double>(4, 5);
+    const auto d = separated_blobs<double>(4, 5);
     BlobNet<double> by_fit({2, 3, 3}, 8);
     BlobNet<double> by_hand(by_fit);
     Sgd sgd(0.2);
@@ -166,7 +145,7 @@ TEST_CASE("an epoch of batch_size 1 is Sgd's guarded step on each sample in the 
 }
 
 TEST_CASE("a batch_size above the sample count is one full batch", "[fit]") {
-    const auto d = blobs<double>(5, 6);
+    const auto d = separated_blobs<double>(5, 6);
     BlobNet<double> by_fit({2, 3, 3}, 8);
     BlobNet<double> by_hand(by_fit);
     Sgd sgd(0.2);
@@ -180,7 +159,7 @@ TEST_CASE("a batch_size above the sample count is one full batch", "[fit]") {
 TEMPLATE_TEST_CASE("the same seeds give the same weights bit for bit, other seeds do not", "[fit]", float,
                    double) {
     using T = TestType;
-    const auto d = blobs<T>(20, 7);
+    const auto d = separated_blobs<T>(20, 7);
     auto train = [&](std::uint64_t init_seed, std::uint64_t shuffle_seed) {
         BlobNet<T> net({2, 8, 3}, init_seed);
         Sgd<descent::L2> sgd(0.1, 1e-3);
@@ -201,7 +180,7 @@ TEST_CASE("fit with bad options or data throws before any step", "[fit][errors]"
     BlobNet<double> net({2, 4, 3}, 1);
     Sgd sgd(0.1);
     const Eigen::VectorXd theta = net.parameters();
-    auto d = blobs<double>(4, 8);
+    auto d = separated_blobs<double>(4, 8);
     int calls = 0;
     auto o = options(3, 4, 0);
     o.on_epoch = [&](const descent::EpochReport&) { ++calls; };
@@ -246,4 +225,30 @@ TEST_CASE("fit with bad options or data throws before any step", "[fit][errors]"
     }
     CHECK(net.parameters() == theta);
     CHECK(calls == 0);
+}
+
+// On 2 threads the hidden layer's products are cut into slabs that the pool's worker and the
+// caller compute at once (detail/gemm.hpp): the run must end where it ends on 1 thread, up to
+// the order of the sums inside a product. Sized so that those products are cut (256 x 64 x 64
+// multiply-adds, 8 slabs' worth); .ci/stages/25-threads.sh runs it under ThreadSanitizer.
+TEST_CASE("fit on 2 threads trains as on 1", "[fit][threads]") {
+    using Net = Mlp<Dense<descent::Relu, double>, Dense<Identity, double>>;
+    const Eigen::MatrixXd x = descent::test::pseudo_random<double>(64, 256, 11);
+    const std::vector<int> y = descent::test::labels_cycling(256, 4);
+    const int saved = descent::threads();
+    auto train = [&](int threads, Net& net) {
+        descent::set_threads(threads);
+        Sgd sgd(0.05);
+        return descent::fit(net, sgd, x, y, options(3, 64, 9));
+    };
+    Net one({64, 256, 4}, 5), two({64, 256, 4}, 5);
+    const auto on_one = train(1, one);
+    const auto on_two = train(2, two);
+    descent::set_threads(saved);
+    REQUIRE(on_two.size() == on_one.size());
+    for (std::size_t e = 0; e < on_one.size(); ++e)
+        CHECK_THAT(on_two[e].loss, Catch::Matchers::WithinRel(on_one[e].loss, 1e-12));
+    CHECK(on_two.back().loss < on_two.front().loss);
+    const double scale = one.parameters().cwiseAbs().maxCoeff();
+    CHECK((two.parameters() - one.parameters()).cwiseAbs().maxCoeff() <= 1e-12 * scale);
 }

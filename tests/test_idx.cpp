@@ -53,8 +53,6 @@ const std::string pixels = bytes_from({0, 1, 2, 3, 4, 255, 10, 11, 12, 13, 14, 1
 const std::string images_file = idx(0x803, {3, 2, 3}, pixels);
 const std::string labels_file = idx(0x801, {3}, bytes_from({9, 0, 3}));
 
-const std::filesystem::path real_dir = "/usr/share/datasets/fashion-mnist";
-
 }  // namespace
 
 TEST_CASE("IDX images and labels read back from .gz and plain files", "[idx]") {
@@ -210,10 +208,8 @@ TEST_CASE("a missing or unreadable IDX file is an io_error naming it and the rea
 }
 
 TEST_CASE("the real Fashion-MNIST IDX files read with their documented sizes", "[idx][fashion-mnist]") {
-    if (!std::filesystem::exists(real_dir / "train-images-idx3-ubyte.gz")) {
-        WARN("Fashion-MNIST not found in " << real_dir << ": skipped");
-        return;
-    }
+    descent::test::require_fashion_mnist();
+    const auto real_dir = descent::test::fashion_mnist_dir();
     const auto images = descent::read_idx_images(real_dir / "train-images-idx3-ubyte.gz");
     CHECK(images.count == 60000);
     CHECK(images.rows == 28);

@@ -26,59 +26,21 @@ using descent::Dense;
 using descent::Identity;
 using descent::Mlp;
 using descent::Relu;
+using descent::test::check_close;
+using descent::test::hand_net;
+using descent::test::hand_x;
+using descent::test::hand_y;
+using descent::test::HandNet;
+using descent::test::sigma;
 
 namespace {
 
 template <class T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
-template <class T>
-using SmallNet = Mlp<Dense<Relu, T>, Dense<Identity, T>>;
-
-// The 2-2-2 network worked out by hand below:
-//   W(1) = [0.5 -1; 1 0.25], b(1) = (0.5, -0.5), W(2) = [1 -1; 2 0.5], b(2) = (0.25, -0.25)
-template <class T>
-SmallNet<T> small_net() {
-    SmallNet<T> net({2, 2, 2});
-    // clang-format off
-    net.template layer<0>().W() << 0.5, -1,
-                                   1, 0.25;
-    // clang-format on
-    net.template layer<0>().b() << 0.5, -0.5;
-    // clang-format off
-    net.template layer<1>().W() << 1, -1,
-                                   2, 0.5;
-    // clang-format on
-    net.template layer<1>().b() << 0.25, -0.25;
-    return net;
-}
-
-// Two samples, one per column: x_1 = (1, 2), x_2 = (0, -2), labels 0 and 1.
-template <class T>
-descent::test::Matrix<T> small_x() {
-    descent::test::Matrix<T> x(2, 2);
-    // clang-format off
-    x << 1, 0,
-         2, -2;
-    // clang-format on
-    return x;
-}
-const std::vector<int> small_y{0, 1};
-
-double sigma(double t) {
-    return 1 / (1 + std::exp(-t));
-}
-
-template <class T>
-void check_close(T actual, double expected) {
-    CHECK_THAT(
-        static_cast<double>(actual),
-        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
-}
-
 }  // namespace
 
-// The forward pass, by hand:
+// The forward pass of hand_net() (support.hpp) on hand_x(), by hand:
 //   x_1 = (1, 2):  a(1) = (0.5 - 2 + 0.5, 1 + 0.5 - 0.5) = (-1, 1),  h(1) = (0, 1)
 //                  a(2) = (0 - 1 + 0.25, 0 + 0.5 - 0.25) = (-0.75, 0.25)
 //                  a(2)_2 - a(2)_1 = 1, so f = (σ(-1), σ(1)) ≈ (0.2689, 0.7311); y = 0: l_1 = log(1 + e)
@@ -88,8 +50,8 @@ void check_close(T actual, double expected) {
 //   l = (l_1 + l_2) / 2
 TEMPLATE_TEST_CASE("a forward pass of a small Mlp matches the hand computation", "[mlp]", float, double) {
     using T = TestType;
-    auto net = small_net<T>();
-    const auto x = small_x<T>();
+    auto net = hand_net<T>();
+    const auto x = hand_x<T>();
 
     const auto a = net.forward(x);
     REQUIRE(a.rows() == 2);
@@ -106,8 +68,8 @@ TEMPLATE_TEST_CASE("a forward pass of a small Mlp matches the hand computation",
     check_close(f(1, 1), sigma(2));
 
     CHECK(net.predict(x) == std::vector<int>{1, 1});
-    CHECK(net.accuracy(x, small_y) == 0.5);  // the first sample is class 0, predicted 1
-    check_close(net.loss(x, small_y), (std::log(1 + std::exp(1.0)) + std::log(1 + std::exp(-2.0))) / 2);
+    CHECK(net.accuracy(x, hand_y) == 0.5);  // the first sample is class 0, predicted 1
+    check_close(net.loss(x, hand_y), (std::log(1 + std::exp(1.0)) + std::log(1 + std::exp(-2.0))) / 2);
 }
 
 // The backward pass, by hand, with s1 = σ(1), s2 = σ(-2) and B = 2:
@@ -121,11 +83,11 @@ TEMPLATE_TEST_CASE("a forward pass of a small Mlp matches the hand computation",
 //   ∇b(1) = (-s2/2, 0.75 s1)
 TEMPLATE_TEST_CASE("compute_gradient of a small Mlp matches the hand computation", "[mlp]", float, double) {
     using T = TestType;
-    auto net = small_net<T>();
+    auto net = hand_net<T>();
     const Vector<T> theta = net.parameters();
     const double s1 = sigma(1), s2 = sigma(-2);
 
-    const T l = net.compute_gradient(small_x<T>(), small_y);
+    const T l = net.compute_gradient(hand_x<T>(), hand_y);
     check_close(l, (std::log(1 + std::exp(1.0)) + std::log(1 + std::exp(-2.0))) / 2);
     const auto& g1 = net.template layer<0>();
     const auto& g2 = net.template layer<1>();
@@ -206,15 +168,15 @@ TEST_CASE("a network of one layer is multinomial logistic regression", "[mlp]") 
 }
 
 TEST_CASE("loss, forward and predict leave θ and ∇θ alone", "[mlp]") {
-    auto net = small_net<double>();
-    const auto x = small_x<double>();
-    net.compute_gradient(x, small_y);
+    auto net = hand_net<double>();
+    const auto x = hand_x<double>();
+    net.compute_gradient(x, hand_y);
     const Eigen::VectorXd theta = net.parameters(), grad = net.gradient();
-    net.loss(x, small_y);
+    net.loss(x, hand_y);
     net.forward(x);
     net.predict(x);
     net.predict_proba(x);
-    net.accuracy(x, small_y);
+    net.accuracy(x, hand_y);
     CHECK(net.parameters() == theta);
     CHECK(net.gradient() == grad);
 }
@@ -456,7 +418,7 @@ TEMPLATE_TEST_CASE("Mlp::descend takes the step of compute_gradient then θ -= �
 }
 
 TEST_CASE("Mlp::descend rejects bad input before θ changes", "[mlp][errors]") {
-    SmallNet<double> net = small_net<double>();
+    HandNet<double> net = hand_net<double>();
     const Eigen::VectorXd theta = net.parameters();
     Eigen::MatrixXd x(2, 2);
     x << 1, 2, 3, 4;

@@ -24,49 +24,19 @@ using descent::Identity;
 using descent::Mlp;
 using descent::Relu;
 using descent::Sgd;
+using descent::test::hand_net;
+using descent::test::hand_x;
+using descent::test::hand_y;
+using descent::test::HandNet;
+using descent::test::sigma;
 
 namespace {
 
-template <class T>
-using SmallNet = Mlp<Dense<Relu, T>, Dense<Identity, T>>;
+static_assert(descent::Optimizer<Sgd<>, HandNet<float>>);
+static_assert(descent::Optimizer<Sgd<descent::L2>, HandNet<double>>);
 
-static_assert(descent::Optimizer<Sgd<>, SmallNet<float>>);
-static_assert(descent::Optimizer<Sgd<descent::L2>, SmallNet<double>>);
-
-// The 2-2-2 network and batch of test_mlp.cpp, where ∇θ l is worked out by hand:
-//   W(1) = [0.5 -1; 1 0.25], b(1) = (0.5, -0.5), W(2) = [1 -1; 2 0.5], b(2) = (0.25, -0.25)
-//   x = [1 0; 2 -2] (two samples), y = (0, 1)
-template <class T>
-SmallNet<T> small_net() {
-    SmallNet<T> net({2, 2, 2});
-    // clang-format off
-    net.template layer<0>().W() << 0.5, -1,
-                                   1, 0.25;
-    // clang-format on
-    net.template layer<0>().b() << 0.5, -0.5;
-    // clang-format off
-    net.template layer<1>().W() << 1, -1,
-                                   2, 0.5;
-    // clang-format on
-    net.template layer<1>().b() << 0.25, -0.25;
-    return net;
-}
-template <class T>
-descent::test::Matrix<T> small_x() {
-    descent::test::Matrix<T> x(2, 2);
-    // clang-format off
-    x << 1, 0,
-         2, -2;
-    // clang-format on
-    return x;
-}
-const std::vector<int> small_y{0, 1};
-
-double sigma(double t) {
-    return 1 / (1 + std::exp(-t));
-}
-
-// θ, ∇θ l (from test_mlp.cpp, s1 = σ(1), s2 = σ(-2)) and sign(θ), in the buffer's order:
+// θ of hand_net() (support.hpp), ∇θ l on hand_x() worked out in test_mlp.cpp (s1 = σ(1),
+// s2 = σ(-2)), and sign(θ), in the buffer's order:
 // W(1) column-major, b(1), W(2) column-major, b(2).
 struct HandValues {
     std::vector<double> theta, grad, sign;
@@ -91,7 +61,7 @@ HandValues hand_values() {
 const double small_loss = (std::log(1 + std::exp(1.0)) + std::log(1 + std::exp(-2.0))) / 2;
 
 template <class T>
-void check_theta(const SmallNet<T>& net, const std::vector<double>& expected) {
+void check_theta(const HandNet<T>& net, const std::vector<double>& expected) {
     REQUIRE(net.parameters().size() == static_cast<Eigen::Index>(expected.size()));
     for (std::size_t i = 0; i < expected.size(); ++i)
         CHECK_THAT(static_cast<double>(net.parameters()(static_cast<Eigen::Index>(i))),
@@ -103,14 +73,14 @@ void check_theta(const SmallNet<T>& net, const std::vector<double>& expected) {
 
 TEMPLATE_TEST_CASE("one Sgd step matches the hand computation", "[sgd]", float, double) {
     using T = TestType;
-    auto net = small_net<T>();
+    auto net = hand_net<T>();
     const auto v = hand_values();
     const double alpha = 0.5, lambda = 0.1;
     std::vector<double> expected(v.theta.size());
 
     SECTION("without regularisation: θ' = θ - α ∇l") {
         Sgd sgd(alpha);
-        CHECK_THAT(sgd.step(net, small_x<T>(), small_y), Catch::Matchers::WithinRel(small_loss, 1e-6));
+        CHECK_THAT(sgd.step(net, hand_x<T>(), hand_y), Catch::Matchers::WithinRel(small_loss, 1e-6));
         for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = v.theta[i] - alpha * v.grad[i];
         // e.g. W(2)(0, 0): 1 - 0.5 * 1.25 σ(-2) = 1 - 0.0745 = 0.9255
         CHECK_THAT(expected[6], Catch::Matchers::WithinAbs(0.92549817, 1e-8));
@@ -119,7 +89,7 @@ TEMPLATE_TEST_CASE("one Sgd step matches the hand computation", "[sgd]", float, 
     SECTION("L2: θ' = θ - α (∇l + 2λW) on weights, θ - α ∇l on biases") {
         Sgd sgd(alpha, lambda, descent::L2{});
         // l + λΩ, Ω = Σ W² = (0.25 + 1 + 1 + 0.0625) + (1 + 4 + 1 + 0.25) = 8.5625
-        CHECK_THAT(sgd.step(net, small_x<T>(), small_y),
+        CHECK_THAT(sgd.step(net, hand_x<T>(), hand_y),
                    Catch::Matchers::WithinRel(small_loss + 0.85625, 1e-6));
         for (std::size_t i = 0; i < expected.size(); ++i)
             expected[i] = v.theta[i] - alpha * (v.grad[i] + (v.is_weight[i] ? 2 * lambda * v.theta[i] : 0.0));
@@ -133,8 +103,7 @@ TEMPLATE_TEST_CASE("one Sgd step matches the hand computation", "[sgd]", float, 
     SECTION("L1: θ' = θ - α (∇l + λ sign W) on weights, θ - α ∇l on biases") {
         Sgd sgd(alpha, lambda, descent::L1{});
         // l + λΩ, Ω = Σ |W| = (0.5 + 1 + 1 + 0.25) + (1 + 2 + 1 + 0.5) = 7.25
-        CHECK_THAT(sgd.step(net, small_x<T>(), small_y),
-                   Catch::Matchers::WithinRel(small_loss + 0.725, 1e-6));
+        CHECK_THAT(sgd.step(net, hand_x<T>(), hand_y), Catch::Matchers::WithinRel(small_loss + 0.725, 1e-6));
         for (std::size_t i = 0; i < expected.size(); ++i)
             expected[i] = v.theta[i] - alpha * (v.grad[i] + lambda * v.sign[i]);
         // e.g. W(1)(0, 0): 0.5 - 0.5 (0 + 0.1) = 0.45; W(1)(0, 1): -1 - 0.5 (σ(-2) - 0.1) = -0.95 - σ(-2)/2

@@ -9,6 +9,7 @@
 #include "support.hpp"
 
 using descent::SoftmaxCrossEntropy;
+using descent::test::check_close;
 
 namespace {
 
@@ -20,13 +21,6 @@ Vector<T> unit(Eigen::Index size, int y) {
     Vector<T> e = Vector<T>::Zero(size);
     e(y) = T(1);
     return e;
-}
-
-template <class T>
-void check_close(T actual, double expected) {
-    CHECK_THAT(
-        static_cast<double>(actual),
-        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ void refuses(N& net, Opt& optimizer, F&& f) {
 
 // A trained-for-a-bit network and data, with ∇θ holding something.
 struct Setup {
-    descent::test::Blobs<float> d = blobs<float>(4, 3);  // 12 samples, 2 features, 3 classes
+    descent::test::Samples<float> d = blobs<float>(4, 3);  // 12 samples, 2 features, 3 classes
     Net net{{2, 5, 3}, 1};
     Setup() { net.compute_gradient(d.x, d.y); }
 };

@@ -1,4 +1,5 @@
 // Must not compile: a float layer feeding a double layer.
+// expect: descent::Mlp: every layer must have the same scalar type (all float or all double)
 #include <descent/descent.hpp>
 
 #ifdef DESCENT_COMPILE_FAIL_CONTROL

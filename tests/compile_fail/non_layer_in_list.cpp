@@ -1,4 +1,5 @@
 // Must not compile: Mlp's layer list takes only types that satisfy Layer.
+// expect: descent: this type in the layer list is not a Layer: it needs `Eigen::Index inputs() const`
 #include <descent/descent.hpp>
 
 #ifdef DESCENT_COMPILE_FAIL_CONTROL

@@ -21,9 +21,8 @@
 //    of batch 1 stay there too unless the matrix is far larger than a cache:
 //    cut by rows, the forward pass, ∇h(k-1) = W(k)ᵀ ∇a(k) (cut by columns) and
 //    the update each touch W(k) in another pattern, so the two cores' caches
-//    pass the weights back and forth at every step. Measured for 784-512-256-10
-//    at batch 1 (bench_training BM_step, quiet 2-core AMD EPYC): 62 µs per step
-//    on 1 thread, 250 µs on 2 when these products were cut.
+//    pass the weights back and forth at every step, and a step on 2 threads
+//    took several times as long as on 1 (bench/README.md, "Threads").
 //
 // 3. Zeros skipped at batch 1. h(k-1) after a ReLU, and Fashion-MNIST's pixels,
 //    are about half zeros; a(k) = W(k) h(k-1) + b(k) and W(k) -= α ∇a(k) h(k-1)ᵀ

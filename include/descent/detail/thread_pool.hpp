@@ -6,10 +6,10 @@
 // joined several times per training step, and libgomp's idle threads spin at
 // each join and between regions (OMP_WAIT_POLICY=active by default, for about
 // 300000 iterations). On a shared machine a spinning thread holds the core the
-// thread it waits for needs. Measured on a 2-core machine with a load average
-// near 3 from other compilations, fashion_mnist --epochs 2: 3.84 s on 1 thread,
-// 15.92 s on 2 (4x slower), 3.85 s on 2 with OMP_WAIT_POLICY=passive. That
-// variable is read before main, so a library cannot set it for its users.
+// thread it waits for needs, and 2 threads ran several times slower than 1
+// (bench/README.md, "Threads", has the figures). OMP_WAIT_POLICY=passive cures
+// it, but that variable is read before main, so a library cannot set it for its
+// users.
 //
 // Here an idle thread spins only briefly (spin_for, with a pause and then
 // yields), then blocks on a futex (std::atomic::wait): a quiet machine keeps a
@@ -17,9 +17,7 @@
 // wait instead of a time slice. The caller waits for the workers the same way,
 // but only for shares a worker has begun: once done with its own, the caller
 // takes every share no worker has claimed yet, so a worker that is not given a
-// core makes the product serial, never later than that. Measured on the same
-// machine under a load of 3 to 5: fashion_mnist --epochs 2 on 2 threads took
-// 0.9 to 1.4 times as long as on 1, against 3 to 10 times with OpenMP.
+// core makes the product serial, never later than that.
 //
 // Rules that keep it from deadlocking or oversubscribing:
 // - One caller at a time: a second user thread that finds the pool in use (a
