@@ -22,9 +22,6 @@ using Target = CsvOptions::Target;
 
 namespace {
 
-// Catch2 v3's code for "every test skipped", which tests/CMakeLists.txt maps to skipped.
-constexpr int skip_code = 4;
-
 std::filesystem::path data_dir() {
     const char* dir = std::getenv("DESCENT_SKLEARN_DATA");
     return dir ? dir : "/usr/lib/python3/dist-packages/sklearn/datasets/data";
@@ -34,9 +31,7 @@ std::filesystem::path data_dir() {
 std::filesystem::path sklearn_file(const std::string& name) {
     const auto path = data_dir() / name;
     if (!std::filesystem::exists(path)) {
-        std::cout << "SKIPPED: " << path.string()
-                  << " not found (install python3-sklearn or set DESCENT_SKLEARN_DATA)" << std::endl;
-        std::exit(skip_code);
+        descent::test::skip(path.string() + " not found (install python3-sklearn or set DESCENT_SKLEARN_DATA)");
     }
     return path;
 }
