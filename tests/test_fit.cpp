@@ -107,7 +107,7 @@ TEST_CASE("one report per epoch, handed to on_epoch too, with a decreasing loss"
 }
 
 TEST_CASE("an on_epoch that returns true stops training after that epoch", "[fit]") {
-    const auto d = blobs<double>(20, 3);
+    const auto d = separated_blobs<double>(20, 3);
     BlobNet<double> net({2, 6, 3}, 2);
     BlobNet<double> same({2, 6, 3}, 2);
     Sgd<> sgd(0.1);

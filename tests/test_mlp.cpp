@@ -490,7 +490,7 @@ TEST_CASE("the head is the last type of the list, its scalar following the layer
     STATIC_REQUIRE(
         std::is_same_v<Float::rebind<double>,
                        Mlp<Dense<Relu, double>, Dense<Identity, double>, descent::SquaredError<double>>>);
-    STATIC_REQUIRE(std::is_same_v<SmallNet<float>::head_type, descent::SoftmaxCrossEntropy<float>>);
+    STATIC_REQUIRE(std::is_same_v<HandNet<float>::head_type, descent::SoftmaxCrossEntropy<float>>);
     STATIC_REQUIRE(Float::depth == 2);
     CHECK(std::string(Float({3, 4, 2}).head_name()) == "squared_error");
     CHECK(Float({3, 4, 2}).architecture().head == "squared_error");
@@ -499,8 +499,8 @@ TEST_CASE("the head is the last type of the list, its scalar following the layer
 TEMPLATE_TEST_CASE("predict and predict_proba take one sample as a span or a vector", "[mlp]", float,
                    double) {
     using T = TestType;
-    auto net = small_net<T>();
-    const auto x = small_x<T>();
+    auto net = hand_net<T>();
+    const auto x = hand_x<T>();
     const std::vector<T> first{x(0, 0), x(1, 0)};
     CHECK(net.predict(first) == net.predict(x)[0]);
     CHECK(net.predict(std::span<const T>(first)) == net.predict(x)[0]);
@@ -511,9 +511,9 @@ TEMPLATE_TEST_CASE("predict and predict_proba take one sample as a span or a vec
 }
 
 TEST_CASE("count_correct counts the classes of the last forward pass", "[mlp]") {
-    auto net = small_net<double>();
-    net.compute_gradient(small_x<double>(), small_y);
-    CHECK(net.count_correct(small_y) == 1);  // predictions {1, 1} against {0, 1}, as accuracy found
+    auto net = hand_net<double>();
+    net.compute_gradient(hand_x<double>(), hand_y);
+    CHECK(net.count_correct(hand_y) == 1);  // predictions {1, 1} against {0, 1}, as accuracy found
     CHECK(net.count_correct(std::vector<int>{1, 1}) == 2);
     CHECK_THROWS_AS(net.count_correct(std::vector<int>{1}), descent::shape_error);
 }

@@ -196,7 +196,7 @@ TEST_CASE("what ONNX cannot say here is refused with what and where, and no file
     CHECK(error_of(b) == "export_onnx: layer 2: takes 5 inputs but layer 1 gives 4");
     CHECK_THROWS_AS(onnx::encode_onnx<float>(b, theta), descent::shape_error);
     CHECK(error_of(a, 25) ==
-          "export_onnx: 3-4-2 (dense relu, dense identity), softmax_cross_entropy, float has 26 parameters, "
+          "export_onnx: 3-4:relu-2 (softmax_cross_entropy, float) has 26 parameters, "
           "θ has 25");
     b = a;
     b.scalar = "double";

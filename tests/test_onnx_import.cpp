@@ -439,8 +439,8 @@ TEST_CASE("import_onnx_into refuses another architecture or scalar type and leav
         message_of<descent::onnx_architecture_mismatch_error>(
             [&] { descent::import_onnx_into(tanh_net, dir / "relu.onnx"); }) ==
         (dir / "relu.onnx").string() +
-            ": the file is 2-3-2 (dense relu, dense identity), softmax_cross_entropy, float, this network is "
-            "2-3-2 (dense tanh, dense identity), softmax_cross_entropy, float");
+            ": the file is 2-3:relu-2 (softmax_cross_entropy, float), this network is "
+            "2-3:tanh-2 (softmax_cross_entropy, float)");
     CHECK(tanh_net.parameters() == before);
 
     Mlp<Dense<Relu, double>, Dense<Identity, double>> double_net({2, 3, 2}, 3);

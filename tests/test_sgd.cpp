@@ -216,3 +216,50 @@ TEST_CASE("Sgd::step is the one guarded step: θ - α∇θ(l + λΩ), with g lef
     const Eigen::VectorXd expected = stored.parameters() - 0.2 * stored.gradient();
     CHECK((stepped.parameters() - expected).cwiseAbs().maxCoeff() < 1e-12);
 }
+
+TEST_CASE(
+    "Sgd without λ takes descend's fused step, guarded by bounds, and the exact step when they fall short",
+    "[sgd][divergence]") {
+    using Net = Mlp<Dense<Relu, float>, Dense<Identity, float>>;
+    const auto x = descent::test::pseudo_random<float>(4, 6, 3);
+    const auto y = descent::test::labels_cycling(6, 3);
+    SECTION("a step the bounds prove safe is descend's, bit for bit, with gradient() left alone") {
+        Net stepped({4, 8, 3}, 2);
+        Net fused = stepped;
+        stepped.gradient().setConstant(7);
+        Sgd sgd(0.2);
+        const double l = sgd.step(stepped, x, y);
+        const float l_fused = fused.descend(x, y, 0.2f);
+        CHECK(l == static_cast<double>(l_fused));
+        CHECK(stepped.parameters() == fused.parameters());
+        CHECK((stepped.gradient().array() == 7).all());
+        CHECK(sgd.steps() == 1);
+    }
+    SECTION("near the limit the bounds cannot prove it: the exact step, which stores g and checks θ - αg") {
+        Net net({4, 8, 3}, 2);
+        // A weight of 1.6e38 on an input that is 0 in every sample: a(1) stays finite, and its
+        // gradient is 0, but M + u passes FLT_MAX / 2 once α u is 1e37.
+        Eigen::MatrixXf zeroed = x;
+        zeroed.row(0).setZero();
+        net.parameters()(0) = 1.6e38f;
+        Net exact = net;
+        Sgd sgd(1e37);
+        descent::Sgd<descent::L2> reference(1e37, 0.0);  // λ = 0 but not NoRegularization: never fused
+        const double l = sgd.step(net, zeroed, y);
+        const double l_exact = reference.step(exact, zeroed, y);
+        CHECK(l == l_exact);
+        CHECK(net.parameters() == exact.parameters());
+        CHECK(net.gradient() == exact.gradient());  // the exact step stored g
+    }
+    SECTION("a θ written by hand is measured again: a NaN put in through parameters() is refused") {
+        Net net({4, 8, 3}, 2);
+        Sgd sgd(0.1);
+        sgd.step(net, x, y);  // the bounds are known now
+        net.parameters()(3) = std::numeric_limits<float>::quiet_NaN();
+        const Eigen::VectorXf before = net.parameters();
+        CHECK_THROWS_AS(sgd.step(net, x, y), descent::divergence_error);
+        CHECK(net.parameters().cwiseEqual(before).count() == before.size() - 1);  // NaN != NaN
+        CHECK(std::isnan(net.parameters()(3)));
+        CHECK(sgd.steps() == 1);
+    }
+}

@@ -38,13 +38,14 @@ namespace descent {
 
 namespace detail {
 
-// A layer that can take its step of gradient descent during backpropagation (Dense::descend).
+// A layer that can take its step of gradient descent during backpropagation (Dense::propagate, descend).
 template <class L>
 concept descends = requires(
     L& layer,
     const Eigen::Ref<const Eigen::Matrix<typename L::scalar_type, Eigen::Dynamic, Eigen::Dynamic>>& m,
     typename L::scalar_type alpha) {
-    layer.descend(m, m, true, alpha);
+    layer.propagate(m, true);
+    layer.descend(m, alpha);
 };
 
 template <class... Layers>
@@ -150,6 +151,7 @@ public:
 
     template <std::size_t K>
     auto& layer() {
+        this->forget_bounds();  // W(K), b(K) are writable through it
         return std::get<K>(this->layers_.layers);
     }
     template <std::size_t K>

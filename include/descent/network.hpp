@@ -125,7 +125,10 @@ public:
     std::size_t depth() const { return this->layers_.size(); }
     // Layer k + 1 (k from 0, as Mlp::layer<K>): one of the Dense types of Layer.
     // throws: argument_error for k >= depth().
-    Layer& layer(std::size_t k) { return this->layers_.layers[checked(k)]; }
+    Layer& layer(std::size_t k) {
+        this->forget_bounds();  // W(k), b(k) are writable through it
+        return this->layers_.layers[checked(k)];
+    }
     const Layer& layer(std::size_t k) const { return this->layers_.layers[checked(k)]; }
     // The spec of this network, such as "784-512:relu-10".
     std::string spec() const { return network_spec(this->architecture()); }

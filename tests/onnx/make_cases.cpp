@@ -86,7 +86,7 @@ public:
                     std::to_string(x.cols()) + R"(, "features": )" + std::to_string(x.rows()) +
                     R"(, "classes": )" + std::to_string(a_out.rows()) + R"(, "head": ")" + a.head +
                     R"(", "input": ")" + name + R"(.input", "outputs": {)" + outputs + "}}";
-        std::printf("%s: %s\n", model.c_str(), descent::detail::onnx::describe(a).c_str());
+        std::printf("%s: %s\n", model.c_str(), descent::describe(a).c_str());
     }
 
 private:

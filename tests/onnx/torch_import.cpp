@@ -43,8 +43,8 @@ bool check(const fs::path& dir, const Case& c, const descent::Architecture& expe
     };
     const auto model = descent::import_onnx(dir / c.model);
     if (model.architecture != expected)
-        fail("imported as " + descent::detail::onnx::describe(model.architecture) + ", expected " +
-             descent::detail::onnx::describe(expected));
+        fail("imported as " + descent::describe(model.architecture) + ", expected " +
+             descent::describe(expected));
     descent::import_onnx_into(net, dir / c.model);
 
     // PyTorch's [batch, features] row-major is descent's features x batch, column-major.
@@ -83,7 +83,7 @@ bool check(const fs::path& dir, const Case& c, const descent::Architecture& expe
     std::printf(
         "%s: %s; outputs within %.2e of PyTorch's, the same class for %d of %d; fine-tuning: loss %.4f -> "
         "%.4f\n",
-        c.name.c_str(), descent::detail::onnx::describe(model.architecture).c_str(), worst, same,
+        c.name.c_str(), descent::describe(model.architecture).c_str(), worst, same,
         static_cast<int>(c.batch), before, after);
     return ok;
 }

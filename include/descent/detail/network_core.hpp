@@ -9,6 +9,8 @@
 // Mlp's are a std::tuple and a type; Network's a vector of std::variant and a run-time choice.
 // Both run the same layer code in the same order, so they give the same numbers, bit for bit.
 #include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -108,7 +110,11 @@ public:
     }
 
     // θ, and ∇θ of the last compute_gradient(), in the layout of parameter_blocks().
-    Eigen::Map<Vector> parameters() { return {theta_.data(), theta_.size()}; }
+    // Writable θ: the bounds the guarded step keeps on |θ| are forgotten (descend_guarded).
+    Eigen::Map<Vector> parameters() {
+        forget_bounds();
+        return {theta_.data(), theta_.size()};
+    }
     Eigen::Map<const Vector> parameters() const { return {theta_.data(), theta_.size()}; }
     Eigen::Map<Vector> gradient() { return {grad_.data(), grad_.size()}; }
     Eigen::Map<const Vector> gradient() const { return {grad_.data(), grad_.size()}; }
@@ -285,17 +291,52 @@ public:
     }
 
     // One step of gradient descent without regularization, θ ← θ - α∇θ l, fused into
-    // backpropagation: each layer's step is taken as soon as its ∇h(k-1) has been computed with
-    // W(k) before the step (Dense::descend), so ∇θ is never stored and gradient() keeps what the
-    // last compute_gradient() left. Sgd takes this path when λ = 0.
+    // backpropagation: ∇a(k) and ∇h(k-1) = W(k)ᵀ ∇a(k) for every layer first, with θ as it is,
+    // then W(k) ← W(k) - α ∇a(k) h(k-1)ᵀ for every layer (Dense::propagate, descend), so ∇θ is
+    // never stored and gradient() keeps what the last compute_gradient() left.
     // Returns l at θ before the step. throws: as compute_gradient, before θ changes.
-    Scalar descend(const Eigen::Ref<const Matrix>& x, std::span<const int> labels,
+    Scalar descend(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y,
                    Scalar alpha) requires Sequence::descends {
-        return train(x, Targets<Scalar>(labels), at("descend"), descend_step(alpha));
+        const Scalar l = train(x, y, at("descend"), propagate_step);
+        take_steps(x, alpha);
+        return l;
     }
-    Scalar descend(const Eigen::Ref<const Matrix>& x, const Eigen::Ref<const Matrix>& targets,
-                   Scalar alpha) requires Sequence::descends {
-        return train(x, Targets<Scalar>(targets), at("descend"), descend_step(alpha));
+
+    // descend with the divergence guard's evidence, gathered before θ changes, at a cost of a
+    // pass over each a(k) and h(k-1) rather than over θ: l finite; for layer k, with
+    // r_k = max_i Σ_batch |∇a(k)_i| and η_k = max |h(k-1)|, every entry of ∇W(k) = ∇a(k) h(k-1)ᵀ
+    // is at most r_k η_k and of ∇b(k) at most r_k, so the step moves no parameter of layer k by
+    // more than u_k = α r_k max(η_k, 1). With M_k >= max |θ of layer k| (kept from step to step,
+    // M_k ← M_k + u_k, and measured afresh when unknown), the step is taken only when every
+    // M_k + u_k is within `limit` (and the bounds finite): then no parameter can become NaN,
+    // infinite or larger than the limit. Otherwise nothing changes and it returns nullopt, for
+    // the caller to take the exact guarded step, which names what went wrong.
+    // throws: as compute_gradient, before θ changes.
+    std::optional<Scalar> descend_guarded(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y,
+                                          Scalar alpha, double limit) requires Sequence::descends {
+        const Scalar l = train(x, y, at("step"), propagate_step);
+        if (!std::isfinite(static_cast<double>(l))) return std::nullopt;
+        const std::size_t depth = layers_.size();
+        if (bounds_.size() != depth) bounds_.assign(depth, -1.0);
+        bool measured = false;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            bool safe = true;
+            for (std::size_t k = 0; k < depth && safe; ++k) {
+                const double u = step_bound(x, k, static_cast<double>(alpha));
+                if (bounds_[k] < 0) bounds_[k] = largest_parameter(k);
+                safe = std::isfinite(u) && bounds_[k] + u <= limit;
+            }
+            if (safe) {
+                for (std::size_t k = 0; k < depth; ++k)
+                    bounds_[k] += step_bound(x, k, static_cast<double>(alpha));
+                take_steps(x, alpha);
+                return l;
+            }
+            if (measured) break;
+            forget_bounds();  // a bound grown from step to step may be loose: measure once more
+            measured = true;
+        }
+        return std::nullopt;
     }
 
     // How many samples of the last forward pass (of forward, predict, loss, compute_gradient,
@@ -313,14 +354,16 @@ public:
     // Throws what loss() would throw for these targets of `samples` samples; for a training loop
     // that checks a whole data set once, before its first step, with the head's own messages.
     void check_targets(std::span<const int> labels, Eigen::Index samples, const Where& where) const {
-        check_targets(Targets<Scalar>(labels), samples, where);
+        check_target_view(Targets<Scalar>(labels), samples, where);
     }
     void check_targets(const Eigen::Ref<const Matrix>& targets, Eigen::Index samples,
                        const Where& where) const {
-        check_targets(Targets<Scalar>(targets), samples, where);
+        check_target_view(Targets<Scalar>(targets), samples, where);
     }
 
 protected:
+    // θ may change from outside (a layer handed out by reference): descend_guarded's bounds go.
+    void forget_bounds() { std::fill(bounds_.begin(), bounds_.end(), -1.0); }
     // throws: shape_error when a layer's inputs differ from the outputs of the layer before it;
     //         argument_error when θ would have more entries than an Eigen::Index counts.
     NetworkCore(Sequence layers, HeadChoice head, std::uint64_t seed)
@@ -358,10 +401,44 @@ private:
                                              bool propagate) {
         return layer.backward(h_prev, grad_h, propagate);
     };
-    static auto descend_step(Scalar alpha) {
-        return [alpha](auto& layer, const auto& h_prev, const auto& grad_h, bool propagate) {
-            return layer.descend(h_prev, grad_h, propagate, alpha);
-        };
+    static constexpr auto propagate_step = [](auto& layer, const auto&, const auto& grad_h, bool propagate) {
+        return layer.propagate(grad_h, propagate);
+    };
+
+    // The second pass of descend: each layer's step with the ∇a(k) its propagate() kept, on the
+    // input h̃(k-1) it saw in the forward pass.
+    void take_steps(const Eigen::Ref<const Matrix>& x, Scalar alpha) {
+        layers_.visit(0, [&](auto& layer) { layer.descend(x, alpha); });
+        for (std::size_t k = 1; k < layers_.size(); ++k)
+            layers_.visit(k, [&](auto& layer) { layer.descend(hidden_input(k).map(), alpha); });
+    }
+    // What layer k > 0 saw in the last training pass: h(k-1), or h̃(k-1) after dropout.
+    View hidden_input(std::size_t k) const {
+        if (dropout_on_ && dropout_[k - 1].rate() > 0) return view(dropout_[k - 1].output());
+        return layers_.visit(k - 1, [](const auto& layer) { return view(layer.output()); });
+    }
+    // u_k = α r_k max(η_k, 1) of descend_guarded; infinite or NaN when ∇a(k) or h(k-1) is not finite.
+    double step_bound(const Eigen::Ref<const Matrix>& x, std::size_t k, double alpha) const {
+        const auto grad_a = layers_.visit(k, [](const auto& layer) { return view(layer.kept_gradient()); });
+        const double r = static_cast<double>(
+            grad_a.map().cwiseAbs().rowwise().sum().template maxCoeff<Eigen::PropagateNaN>());
+        const double eta = static_cast<double>(
+            k == 0 ? x.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>()
+                   : hidden_input(k).map().cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
+        if (std::isnan(r) || std::isnan(eta)) return std::numeric_limits<double>::quiet_NaN();
+        return alpha * r * std::max(eta, 1.0);
+    }
+    // max |θ| over layer k's blocks, W(k) and b(k).
+    double largest_parameter(std::size_t k) const {
+        double largest = 0;
+        for (std::size_t i = 2 * k; i < 2 * k + 2 && i < blocks_.size(); ++i) {
+            const auto& block = blocks_[i];
+            const double m = static_cast<double>(theta_.segment(block.offset, block.size())
+                                                     .cwiseAbs()
+                                                     .template maxCoeff<Eigen::PropagateNaN>());
+            largest = std::isnan(m) ? std::numeric_limits<double>::infinity() : std::max(largest, m);
+        }
+        return largest;
     }
 
     std::size_t hidden_index(std::size_t k, const Where& where) const {
@@ -382,12 +459,12 @@ private:
         return {sample.data(), inputs(), 1};
     }
 
-    void check_targets(const Targets<Scalar>& y, Eigen::Index samples, const Where& where) const {
+    void check_target_view(const Targets<Scalar>& y, Eigen::Index samples, const Where& where) const {
         head_.visit([&](auto head) { decltype(head)::type::check_targets(y, outputs(), samples, where); });
     }
     void check(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where) const {
         check_batch(x, inputs(), where);
-        check_targets(y, x.cols(), where);
+        check_target_view(y, x.cols(), where);
     }
 
     double accuracy(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where) {
@@ -522,6 +599,10 @@ private:
     Engine dropout_engine_;
     std::uint64_t mask_seed_ = 0;
     bool masks_fixed_ = false;
+    // descend_guarded's bounds M_k on |θ| of layer k (-1: unknown), forgotten whenever θ is
+    // writable from outside (parameters(), a layer by reference).
+    std::vector<double> bounds_;
+
     Workspace<Scalar> f_, grad_a_;  // f(x) and ∇a(L+1) of the head
 };
 

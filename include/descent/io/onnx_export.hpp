@@ -65,24 +65,6 @@ inline bool is_head(std::string_view head) {
     return head == "softmax_cross_entropy" || head == "sigmoid_cross_entropy" || head == "squared_error";
 }
 
-// "784-512-10 (dense relu, dense identity), softmax_cross_entropy, float": for messages and the doc string.
-inline std::string describe(const Architecture& a) {
-    if (a.layers.empty()) return "no layers";
-    std::string text = std::to_string(a.layers.front().inputs);
-    for (const auto& layer : a.layers) {
-        text += '-';
-        text += std::to_string(layer.outputs);
-    }
-    text += " (";
-    for (std::size_t k = 0; k < a.layers.size(); ++k) {
-        if (k > 0) text += ", ";
-        text += a.layers[k].kind;
-        text += ' ';
-        text += a.layers[k].activation;
-    }
-    return text + "), " + a.head + ", " + a.scalar;
-}
-
 // Σ_k H_k (H_(k-1) + 1): the length of θ.
 inline Eigen::Index parameter_count(const Architecture& a) {
     Eigen::Index n = 0;
@@ -179,8 +161,9 @@ void check_exportable(const Architecture& a, Eigen::Index theta_size) {
                                      a.layers.back().activation +
                                      "; the head acts on a(L+1), so descent's output layer is identity");
     if (parameter_count(a) != theta_size)
-        throw shape_error("export_onnx: " + describe(a) + " has " + std::to_string(parameter_count(a)) +
-                          " parameters, θ has " + std::to_string(theta_size));
+        throw shape_error("export_onnx: " + descent::describe(a) + " has " +
+                          std::to_string(parameter_count(a)) + " parameters, θ has " +
+                          std::to_string(theta_size));
 }
 
 // The ONNX model (a serialised ModelProto) of a network of architecture `a` and parameters θ.
@@ -227,7 +210,7 @@ std::string encode_onnx(const Architecture& a, std::span<const Scalar> theta) {
     }
     graph.bytes(graph::name, "descent");
     for (const auto& t : initializers) graph.message(graph::initializer, t);
-    graph.bytes(graph::doc_string, "descent " + describe(a));
+    graph.bytes(graph::doc_string, "descent " + descent::describe(a));
     graph.message(graph::input, tensor_value_info("input", element, a.layers.front().inputs));
     const auto classes = a.layers.back().outputs;
     if (classifier) graph.message(graph::output, tensor_value_info("probabilities", element, classes));

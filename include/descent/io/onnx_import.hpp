@@ -970,8 +970,8 @@ void import_onnx_into(Net& net, const std::filesystem::path& path, const OnnxImp
             mine.scalar + " (import it into Net::rebind<" + model.architecture.scalar + ">)");
     if (model.architecture.layers != mine.layers || model.architecture.head != mine.head)
         throw onnx_architecture_mismatch_error(path.string() + ": the file is " +
-                                               detail::onnx::describe(model.architecture) +
-                                               ", this network is " + detail::onnx::describe(mine));
+                                               descent::describe(model.architecture) + ", this network is " +
+                                               descent::describe(mine));
     net.parameters() = model.parameters.cast<Scalar>();
 }
 

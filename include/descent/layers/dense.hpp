@@ -10,6 +10,7 @@
 #include "../activations/activation.hpp"
 #include "../activations/identity.hpp"
 #include "../detail/gemm.hpp"
+#include "../detail/layer_call.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
 #include "../initializers/default_initializer.hpp"
@@ -63,7 +64,7 @@ public:
     }
 
     // h(k) = g(W(k) h(k-1) + b(k)) for a batch h(k-1) of H_(k-1) x B.
-    Eigen::Map<const Matrix> forward(const Eigen::Ref<const Matrix>& h_prev) {
+    DESCENT_LAYER_CALL Eigen::Map<const Matrix> forward(const Eigen::Ref<const Matrix>& h_prev) {
         auto a = a_.shape(outputs_, h_prev.cols());
         a.colwise() = b();  // then += W(k) h(k-1): one pass over a(k) fewer than adding b(k) after
         products_.multiply(a, W(), h_prev, Scalar(1), true);
@@ -84,8 +85,9 @@ public:
     //   ∇W(k) = ∇a(k) h(k-1)ᵀ,  ∇b(k) = Σ_batch ∇a(k)
     //   ∇h(k-1) = W(k)ᵀ ∇a(k), only when propagate (layer 1 has nobody to pass it to).
     // Returns ∇h(k-1); meaningless when !propagate.
-    Eigen::Map<const Matrix> backward(const Eigen::Ref<const Matrix>& h_prev,
-                                      const Eigen::Ref<const Matrix>& grad_h, bool propagate) {
+    DESCENT_LAYER_CALL Eigen::Map<const Matrix> backward(const Eigen::Ref<const Matrix>& h_prev,
+                                                         const Eigen::Ref<const Matrix>& grad_h,
+                                                         bool propagate) {
         return backpropagate(grad_h, propagate, [&](const auto& grad_a) {
             products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(),
                                Scalar(1), false);
@@ -93,18 +95,26 @@ public:
         });
     }
 
-    // backward() and a step of gradient descent on this layer in one pass (Sgd without
-    // regularization): with ∇a(k) and ∇h(k-1) as in backward(), ∇h(k-1) from W(k) before the step,
-    //   W(k) ← W(k) - α ∇a(k) h(k-1)ᵀ,  b(k) ← b(k) - α Σ_batch ∇a(k).
-    // ∇W(k) is never stored: the product accumulates straight into W(k), which saves
-    // writing ∇W(k) and reading it back (a third of the memory traffic of a step at batch 1).
-    // The gradient buffer is left as it was.
-    Eigen::Map<const Matrix> descend(const Eigen::Ref<const Matrix>& h_prev,
-                                     const Eigen::Ref<const Matrix>& grad_h, bool propagate, Scalar alpha) {
+    // A step of gradient descent on this layer (Sgd without regularization), in two passes so
+    // that a guard can look at every layer's ∇a(k) before any W(k) changes:
+    //   propagate(): ∇a(k) = ∇h(k) ⊙ g'(a(k)), kept, and ∇h(k-1) = W(k)ᵀ ∇a(k) (when propagate);
+    //   descend():   W(k) ← W(k) - α ∇a(k) h(k-1)ᵀ,  b(k) ← b(k) - α Σ_batch ∇a(k), with that ∇a(k).
+    // ∇W(k) is never stored: the product accumulates straight into W(k), which saves writing
+    // ∇W(k) and reading it back (a third of the memory traffic of a step at batch 1). The
+    // gradient buffer is left as it was. ∇h(k) must stay in place until descend().
+    DESCENT_LAYER_CALL Eigen::Map<const Matrix> propagate(const Eigen::Ref<const Matrix>& grad_h,
+                                                          bool propagate) {
         return backpropagate(grad_h, propagate, [&](const auto& grad_a) {
-            products_.multiply(W(), grad_a, h_prev.transpose(), -alpha, true);
-            b().noalias() -= alpha * grad_a.rowwise().sum();
+            kept_ = grad_a.data();
+            kept_cols_ = grad_a.cols();
         });
+    }
+    // ∇a(k) of the last propagate().
+    Eigen::Map<const Matrix> kept_gradient() const { return {kept_, outputs_, kept_cols_}; }
+    DESCENT_LAYER_CALL void descend(const Eigen::Ref<const Matrix>& h_prev, Scalar alpha) {
+        const auto grad_a = kept_gradient();
+        products_.multiply(W(), grad_a, h_prev.transpose(), -alpha, true);
+        b().noalias() -= alpha * grad_a.rowwise().sum();
     }
 
 private:
@@ -137,6 +147,8 @@ private:
     Scalar* grad_ = nullptr;
     detail::Workspace<Scalar> a_, h_, grad_a_, grad_input_;
     detail::Products<Scalar> products_;  // the buffers of its matrix products
+    const Scalar* kept_ = nullptr;       // ∇a(k) of the last propagate()
+    Eigen::Index kept_cols_ = 0;
 };
 
 }  // namespace descent

@@ -107,7 +107,8 @@ private:
 // y, a matrix in memory of the network's scalar type, as the training set's targets.
 template <class Scalar, class Y>
 ValueTargets<Scalar> value_targets(const Y& y) {
-    static_assert(std::is_same_v<typename Y::Scalar, Scalar>, "fit: the targets must have the network's scalar type");
+    static_assert(std::is_same_v<typename Y::Scalar, Scalar>,
+                  "fit: the targets must have the network's scalar type");
     const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>> values(y);
     return ValueTargets<Scalar>(
         {values.data(), values.rows(), values.cols(), Eigen::OuterStride<>(values.outerStride())});
@@ -155,23 +156,7 @@ void check_targets(const Net& net, const View& values, Eigen::Index samples, con
 // -1 when that cannot be told (a regression head, a network that does not say).
 template <class Net, class Targets>
 Eigen::Index correct_in_last_pass(const Net& net, const Targets& targets) {
-    if constexpr (requires { net.count_correct(targets); }) {
-        return static_cast<Eigen::Index>(net.count_correct(targets));
-    } else if constexpr (std::is_convertible_v<const Targets&, std::span<const int>> &&
-                         requires { net.template layer<Net::depth - 1>().output(); }) {
-        const auto a = net.template layer<Net::depth - 1>().output();
-        const std::span<const int> labels = targets;
-        if (a.cols() != static_cast<Eigen::Index>(labels.size())) return -1;
-        Eigen::Index correct = 0;
-        for (Eigen::Index j = 0; j < a.cols(); ++j) {
-            Eigen::Index predicted = 0;
-            a.col(j).maxCoeff(&predicted);
-            correct += predicted == labels[static_cast<std::size_t>(j)];
-        }
-        return correct;
-    } else {
-        return -1;
-    }
+    return static_cast<Eigen::Index>(net.count_correct(targets));
 }
 
 // Σ of the loss l and the count of correct samples (-1: not told) over (x, targets),
