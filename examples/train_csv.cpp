@@ -56,7 +56,7 @@ struct Options : examples::TrainingFlags {
     std::string activation = "relu";
     double dropout = 0;
     std::string optimizer = "adam";
-    double lr = 0.01;
+    double lr = 0.003;
     double lambda = 1e-3;
     double test = 0.25;       // fraction of all samples held out for the test
     double validation = 0.2;  // fraction of the rest held out for early stopping
