@@ -16,6 +16,7 @@
 // The metrics are printed one per line as name=value (test_accuracy=0.9737, test_r2=0.4512),
 // for scripts and for the tests, which run it on scikit-learn's data sets.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 // The headers this program uses, rather than descent/descent.hpp, whose io/onnx_export.hpp does
@@ -36,6 +37,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "common/flags.hpp"
@@ -103,9 +105,10 @@ const char* name(Task t) {
 }
 
 CsvColumn column(const std::string& text) {
-    // "-1" and "4" are indices; anything else names a header field.
-    if (!text.empty() && text.find_first_not_of("-0123456789") == std::string::npos && text != "-")
-        return CsvColumn(std::stoi(text));
+    // "-1" and "4" are indices (the whole text a number); anything else names a header field.
+    int index = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
+    if (error == std::errc() && end == text.data() + text.size() && !text.empty()) return CsvColumn(index);
     return CsvColumn(text);
 }
 
