@@ -74,20 +74,7 @@ struct Options : examples::TrainingFlags {
     }
 };
 
-// Network<double> with its two check_targets overloads restated: in the library, a matrix of
-// real-valued targets converts equally well to the public Eigen::Ref overload and to the
-// internal Targets one, so fit cannot call either and refuses real targets with any head. These
-// two, which hide the base's, make the call unambiguous; nothing else changes.
-struct Net : Network<Scalar> {
-    using Network<Scalar>::Network;
-    void check_targets(std::span<const int> labels, Eigen::Index samples, const detail::Where& where) const {
-        Network<Scalar>::check_targets(labels, samples, where);
-    }
-    void check_targets(const Eigen::Ref<const Matrix>& y, Eigen::Index samples,
-                       const detail::Where& where) const {
-        Network<Scalar>::check_targets(y, samples, where);
-    }
-};
+using Net = Network<Scalar>;
 
 enum class Task { classification, binary, multilabel, regression };
 
