@@ -179,7 +179,7 @@ void check_exportable(const Architecture& a, Eigen::Index theta_size) {
                                      a.layers.back().activation +
                                      "; the head acts on a(L+1), so descent's output layer is identity");
     if (parameter_count(a) != theta_size)
-        throw shape_error("export_onnx: " + describe(a) + " has " + std::to_string(parameter_count(a)) +
+        throw shape_error("export_onnx: " + onnx::describe(a) + " has " + std::to_string(parameter_count(a)) +
                           " parameters, θ has " + std::to_string(theta_size));
 }
 
@@ -227,7 +227,7 @@ std::string encode_onnx(const Architecture& a, std::span<const Scalar> theta) {
     }
     graph.bytes(graph::name, "descent");
     for (const auto& t : initializers) graph.message(graph::initializer, t);
-    graph.bytes(graph::doc_string, "descent " + describe(a));
+    graph.bytes(graph::doc_string, "descent " + onnx::describe(a));
     graph.message(graph::input, tensor_value_info("input", element, a.layers.front().inputs));
     const auto classes = a.layers.back().outputs;
     if (classifier) graph.message(graph::output, tensor_value_info("probabilities", element, classes));
