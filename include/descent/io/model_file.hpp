@@ -8,10 +8,10 @@
 //   ModelData m = descent::load_model("fashion.model");     // what it is and θ, as plain data
 //
 // The file describes itself (every layer's kind, sizes, activation and dropout rate, the
-// output head, the scalar type), so that loading it into the wrong network is an error that says what is wrong
-// rather than a network that silently predicts garbage, and so that a program can build the
-// network from the file alone. Each layer names its own kind (Mlp::architecture()): this file
-// knows no layer type.
+// output head, the scalar type), so that loading it into the wrong network is an error that
+// says what is wrong rather than a network that silently predicts garbage, and so that a
+// program can build the network from the file alone (io/load_network.hpp). Each layer names
+// its own kind (Mlp::architecture()): this file knows no layer type.
 //
 // A model file is a payload in the frame of io/codec.hpp (magic 89 "descent" \r \n 1A \n, 12
 // bytes; byte order at offset 12, format version at 13, CRC-32 last). Payload of format

@@ -995,7 +995,8 @@ Network<Scalar> load_onnx_network(const std::filesystem::path& path, const OnnxI
             return Network<Scalar>(model.architecture);
         } catch (const error& e) {
             throw unsupported_onnx_error(path.string() + ": the chain " +
-                                         detail::onnx::describe(model.architecture) + " is no Network: " + e.what());
+                                         detail::onnx::describe(model.architecture) +
+                                         " is no Network: " + e.what());
         }
     }();
     net.parameters() = model.parameters.cast<Scalar>();
