@@ -62,7 +62,22 @@ elseif(CASE STREQUAL "deep")
      OR NOT predicted MATCHES "\n2: class [0-9]  p( [01]\\.[0-9][0-9][0-9][0-9])+\n$")
     message(FATAL_ERROR "predict failed (${status}):\n${predicted}")
   endif()
-  message(STATUS "3 hidden layers, saved, exported, reloaded: ${b}; predict:\n${predicted}")
+  # The rows of a CSV file (a header, an id column to ignore, 784 pixels): one line each.
+  string(REPEAT ",0.5" 784 row)
+  file(WRITE ${WORK_DIR}/rows.csv "id${row}\n1${row}\n2${row}\n")
+  execute_process(COMMAND ${PREDICT} ${WORK_DIR}/deep.model ${WORK_DIR}/rows.csv --ignore 0
+                  RESULT_VARIABLE status OUTPUT_VARIABLE rows)
+  if(NOT status EQUAL 0 OR NOT rows MATCHES "\n0: class [0-9]  p( [01]\\.[0-9]+)+\n1: class [0-9]  p( [01]\\.[0-9]+)+\n$")
+    message(FATAL_ERROR "predict on CSV rows failed (${status}):\n${rows}")
+  endif()
+  # Rows of another width: one line naming both widths.
+  file(WRITE ${WORK_DIR}/narrow.csv "1,2,3\n")
+  execute_process(COMMAND ${PREDICT} ${WORK_DIR}/deep.model ${WORK_DIR}/narrow.csv
+                  RESULT_VARIABLE status ERROR_VARIABLE err)
+  if(status EQUAL 0 OR NOT err MATCHES "^predict: error: .*narrow.csv: samples of 3 features, the model takes 784\n$")
+    message(FATAL_ERROR "predict on rows of 3 features: expected one error line, got (${status}):\n${err}")
+  endif()
+  message(STATUS "3 hidden layers, saved, exported, reloaded: ${b}; predict:\n${predicted}${rows}")
 elseif(CASE STREQUAL "bad_data")
   expect_clean_failure("missing data" ${quick} --data ${WORK_DIR}/no-such-dir)
 elseif(CASE STREQUAL "bad_model")
