@@ -286,8 +286,9 @@ TEST_CASE("a model file that claims a million layers or 2^40 parameters costs ab
     SmallModel target({3, 4, 2}, 1);
     CHECK_THROWS_AS(descent::load(target, unknown), descent::architecture_mismatch_error);
     CHECK(descent::read_architecture(unknown).layers[1].kind == "dexse");
-    CHECK_THAT(message_of<descent::architecture_mismatch_error>([&] { (void)descent::load_network(unknown); }),
-               Contains("layer 2 of 2 is of kind \"dexse\", which Network does not know (dense)"));
+    CHECK_THAT(
+        message_of<descent::architecture_mismatch_error>([&] { (void)descent::load_network(unknown); }),
+        Contains("layer 2 of 2 is of kind \"dexse\", which Network does not know (dense)"));
     CHECK_THAT(message_of<descent::corrupt_model_file_error>([&] { descent::load<SmallModel>(huge); }),
                Contains("it holds 26 parameters where its architecture has 12884901890"));
     SmallModel into({3, 4, 2}, 1);
