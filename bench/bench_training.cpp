@@ -12,6 +12,7 @@
 
 #include <array>
 #include <descent/losses/softmax_cross_entropy.hpp>
+#include <descent/network.hpp>
 #include <descent/optimizers/sgd.hpp>
 #include <descent/threads.hpp>
 #include <vector>
@@ -117,6 +118,24 @@ void BM_step(benchmark::State& state) {
     report(state, batch, bench::step_flops(batch));
 }
 BENCHMARK(BM_step)->Apply(shapes);
+
+// BM_step over Network<float>, the same 784-512:relu-256:relu-10 chosen at run time: the cost of
+// the run-time choice (one dispatch per layer and pass) against BM_step's Mlp, whose θ it
+// equals bit for bit. Compare: --benchmark_filter='BM_step'.
+void BM_step_network(benchmark::State& state) {
+    const Eigen::Index batch = state.range(0);
+    descent::set_threads(static_cast<int>(state.range(1)));
+    descent::Network<float> net(bench::sizes.front(), {{bench::sizes[1], "relu"}, {bench::sizes[2], "relu"}},
+                                bench::sizes.back(), "softmax_cross_entropy", 1);
+    descent::Sgd<> sgd(bench::learning_rate(batch));
+    bench::Batches batches(batch);
+    for (auto _ : state) {
+        batches.next([&](const auto& x, auto y) { benchmark::DoNotOptimize(sgd.step(net, x, y)); });
+        benchmark::ClobberMemory();
+    }
+    report(state, batch, bench::step_flops(batch));
+}
+BENCHMARK(BM_step_network)->Apply(shapes);
 
 // The roof: the 8 matrix products of a step (3 forward, 3 ∇W(k), 2 ∇h(k-1)) alone, in
 // preallocated matrices, through Eigen's own products and threads (Eigen::setNbThreads).

@@ -1,8 +1,12 @@
 // Fashion-MNIST end to end: load the data, hold out a validation set, choose the
 // learning rate α by validation accuracy, train with early stopping, report the
-// test accuracy, save the model; or, with --load, evaluate a saved model. With
-// --checkpoint DIR the final training saves a checkpoint after every epoch, and
-// --resume goes on from it after a crash or a kill, as if it had never stopped.
+// test accuracy, save the model (--save, descent's file; --export, ONNX); or, with
+// --load, evaluate a saved model of any architecture. With --checkpoint DIR the final
+// training saves a checkpoint after every epoch, and --resume goes on from it after
+// a crash or a kill, as if it had never stopped.
+//
+// The network is a Network<float> (network.hpp), so its depth, widths and activation
+// come from the flags at run time: --hidden 512,256,128 is three hidden layers.
 //
 //   fashion_mnist [--hidden 512,256] [--activation relu] [--epochs 30] ...   (--help lists all)
 //
@@ -29,9 +33,10 @@ struct Options : examples::TrainingFlags, examples::RecipeFlags {
     std::vector<double> learning_rates{0.02, 0.05, 0.1};  // one value: no search
     int select_epochs = 2;                                // epochs of each model-selection trial
     std::string load;
-    std::string log;         // learning curves as CSV
-    std::string plot;        // and as a PNG, through gnuplot
-    std::string checkpoint;  // a directory
+    std::string export_onnx;  // the trained model as ONNX
+    std::string log;          // learning curves as CSV
+    std::string plot;         // and as a PNG, through gnuplot
+    std::string checkpoint;   // a directory
     bool resume = false;
 
     Options() {
@@ -44,10 +49,10 @@ struct Options : examples::TrainingFlags, examples::RecipeFlags {
 void declare(CLI::App& app, Options& o) {
     examples::add_recipe_flags(app, o);
     examples::add_training_flags(app, o);
-    app.add_option("--hidden", o.hidden, "hidden layer sizes, one or two")
-        ->type_name("H1[,H2]")
+    app.add_option("--hidden", o.hidden, "hidden layer sizes, one per hidden layer, any number")
+        ->type_name("H1[,H2...]")
         ->delimiter(',')
-        ->expected(1, 2)
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--activation", o.activation, "g of the hidden layers")
         ->type_name("G")
@@ -60,7 +65,11 @@ void declare(CLI::App& app, Options& o) {
     app.add_option("--select-epochs", o.select_epochs, "epochs per search trial")
         ->type_name("N")
         ->capture_default_str();
-    app.add_option("--load", o.load, "evaluate a saved model on the test set, without training")
+    app.add_option("--load", o.load,
+                   "evaluate a saved model on the test set, without training (its architecture comes from "
+                   "the file)")
+        ->type_name("FILE");
+    app.add_option("--export", o.export_onnx, "write the trained model as ONNX (raw pixels in, f(x) out)")
         ->type_name("FILE");
     auto* log = app.add_option("--log", o.log, "write the learning curves as CSV")->type_name("FILE");
     app.add_option("--plot", o.plot, "and plot them as a PNG with gnuplot")->type_name("FILE")->needs(log);
@@ -95,8 +104,7 @@ Data prepare(const Options& o, bool for_training) {
 }
 
 // Trains net with classical momentum (plain SGD when --momentum 0) and returns the reports.
-template <class Net>
-std::vector<EpochReport> train(Net& net, const Options& o, double alpha, const Data& d, int epochs,
+std::vector<EpochReport> train(Network<float>& net, const Options& o, double alpha, const Data& d, int epochs,
                                bool show) {
     FitOptions options;
     options.epochs = epochs;
@@ -130,12 +138,12 @@ std::vector<EpochReport> train(Net& net, const Options& o, double alpha, const D
     return fit(net, optimizer, d.train.x, d.train.y, options);
 }
 
-template <class Net>
 int run(const Options& o) {
     if (!o.load.empty()) {
-        // Evaluate a saved model: its sizes come from the file, its activation must match.
-        // A saved model takes raw pixels: its standardisation was folded into W(1), b(1).
-        Net net = descent::load<Net>(o.load);
+        // Evaluate a saved model: the file says what the network is (load_network), so no
+        // architecture flag is needed. It takes raw pixels: its standardisation was folded
+        // into W(1), b(1).
+        Network<float> net = load_network(o.load);
         Data d = prepare(o, false);
         std::printf("loaded %s\n", o.load.c_str());
         std::printf("test_accuracy=%.4f\n", net.accuracy(d.test.x, d.test.y));
@@ -149,19 +157,25 @@ int run(const Options& o) {
     std::printf("train %ld, validation %ld, test %ld samples of %ld features\n", long(d.train.size()),
                 long(d.validation.size()), long(d.test.size()), long(d.train.features()));
 
-    std::vector<Eigen::Index> sizes{d.train.features()};
-    sizes.insert(sizes.end(), o.hidden.begin(), o.hidden.end());
-    sizes.push_back(10);
+    // features -> hidden... (each of --activation) -> 10 classes, softmax.
+    std::vector<HiddenLayer> hidden;
+    for (const Eigen::Index width : o.hidden) hidden.push_back({width, o.activation});
+    auto make_network = [&] {
+        return Network<float>(d.train.features(), hidden, 10, "softmax_cross_entropy", o.seed);
+    };
 
     // Model selection: a short training per α, judged on the validation set only.
     double alpha = o.learning_rates.front();
     if (o.learning_rates.size() > 1) {
+        const ActivationKind g = o.activation == "tanh"      ? ActivationKind::tanh
+                                 : o.activation == "sigmoid" ? ActivationKind::sigmoid
+                                                             : ActivationKind::relu;
         std::vector<Hyperparameters> candidates;
-        for (double a : o.learning_rates) candidates.push_back({a, o.lambda, o.hidden, ActivationKind::relu});
+        for (double a : o.learning_rates) candidates.push_back({a, o.lambda, o.hidden, g});
         const auto result = search(
             candidates,
             [&](const Hyperparameters& h) {
-                Net net(sizes, o.seed);
+                Network<float> net = make_network();
                 const auto reports = train(net, o, h.learning_rate, d, o.select_epochs, false);
                 const auto& best = reports[static_cast<std::size_t>(reports.back().best_epoch - 1)];
                 return TrialResult{best.validation_accuracy, best.validation_loss, best.epoch,
@@ -176,7 +190,8 @@ int run(const Options& o) {
         std::printf("chosen lr=%g\n", alpha);
     }
 
-    Net net(sizes, o.seed);
+    Network<float> net = make_network();
+    std::printf("network %s\n", net.spec().c_str());
     const auto reports = train(net, o, alpha, d, o.epochs, true);
     double seconds = 0;
     for (const auto& r : reports) seconds += r.seconds;
@@ -187,8 +202,14 @@ int run(const Options& o) {
     // From here on the network takes raw pixels, as a saved model must.
     standardize.fold_into(net);
     if (!o.save.empty()) {
-        descent::save(net, o.save);
+        descent::save(net, o.save,
+                      {{"data", "Fashion-MNIST"},
+                       {"input", "raw pixels in [0, 1], standardisation folded into W(1), b(1)"}});
         std::printf("saved %s\n", o.save.c_str());
+    }
+    if (!o.export_onnx.empty()) {
+        descent::export_onnx(net, o.export_onnx);
+        std::printf("exported %s\n", o.export_onnx.c_str());
     }
     if (!o.plot.empty()) {
         const std::string command = "gnuplot -e \"csv='" + o.log + "'; png='" + o.plot + "'\" " +
@@ -198,12 +219,6 @@ int run(const Options& o) {
     }
     std::printf("test_accuracy=%.4f\n", net.accuracy(d.test.x, d.test.y));
     return 0;
-}
-
-template <class G>
-int run_with(const Options& o) {
-    if (o.hidden.size() == 1) return run<Mlp<Dense<G>, Dense<Identity>>>(o);
-    return run<Mlp<Dense<G>, Dense<G>, Dense<Identity>>>(o);
 }
 
 }  // namespace
@@ -217,9 +232,7 @@ int main(int argc, char** argv) {
         declare(app, o);
         if (!examples::parse(app, argc, argv)) return 0;
         set_threads(o.threads);
-        if (o.activation == "relu") return run_with<Relu>(o);
-        if (o.activation == "tanh") return run_with<Tanh>(o);
-        return run_with<Sigmoid>(o);
+        return run(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "fashion_mnist: error: %s\n", e.what());
         return 1;

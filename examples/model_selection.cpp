@@ -6,9 +6,11 @@
 // keep the one with the best validation accuracy; only then, and once, report its
 // accuracy on the test set. Grid search tries every combination of given values;
 // random search draws them (α and λ log-uniformly), and often finds as good a model
-// with fewer trials when only some hyperparameters matter.
-#include <descent/descent.hpp>
+// with fewer trials when only some hyperparameters matter. The networks are
+// Network<double> (network.hpp), so the depth is searched like any other value, and
+// each search hands back its best network already trained (network_trial).
 #include <cstdio>
+#include <descent/descent.hpp>
 
 #include "common/uniform.hpp"
 
@@ -45,13 +47,14 @@ int main() {
     options.epochs = 60;
     options.batch_size = 16;
     options.early_stopping = EarlyStopping{10, 0.0};  // each trial keeps its best epoch
-    auto trial = mlp_trial(train.x, train.y, validation.x, validation.y, /*classes=*/2, options, /*seed=*/7);
+    auto trial =
+        network_trial(train.x, train.y, validation.x, validation.y, /*classes=*/2, options, /*seed=*/7);
 
     std::printf("grid search\n");
     Grid grid;
     grid.learning_rates = {0.03, 0.3};
     grid.lambdas = {0.0, 1e-3};
-    grid.hidden = {{8}, {32, 32}};
+    grid.hidden = {{8}, {32, 32}, {16, 16, 16}};
     grid.activations = {ActivationKind::tanh, ActivationKind::relu};
     const auto by_grid = grid_search(grid, trial, print);
 
@@ -61,17 +64,19 @@ int main() {
     space.learning_rate_max = 0.5;
     space.lambda_min = 1e-5;
     space.lambda_max = 1e-2;
-    space.hidden = {{8}, {32}, {32, 32}};
+    space.hidden = {{8}, {32}, {32, 32}, {16, 16, 16}};
     space.activations = {ActivationKind::tanh, ActivationKind::relu};
     const auto by_random = random_search(space, 6, /*seed=*/5, trial, print);
 
-    const auto& best = by_grid.best_trial().result.validation_accuracy >= by_random.best_trial().result.validation_accuracy
-                           ? by_grid.best_trial()
-                           : by_random.best_trial();
-    std::printf("chosen by validation: %s (validation_accuracy=%.3f)\n", to_string(best.hyperparameters).c_str(),
-                best.result.validation_accuracy);
+    auto by_grid_or_random =
+        by_grid.best_trial().result.validation_accuracy >= by_random.best_trial().result.validation_accuracy
+            ? by_grid
+            : by_random;
+    const auto& best = by_grid_or_random.best_trial();
+    Network<double>& net = by_grid_or_random.best_network();
+    std::printf("chosen by validation: %s %s (validation_accuracy=%.3f)\n", net.spec().c_str(),
+                to_string(best.hyperparameters).c_str(), best.result.validation_accuracy);
 
-    // Only now does the test set come out: retrain the chosen model and measure it once.
-    auto final_trial = mlp_trial(train.x, train.y, test.x, test.y, 2, options, 7);
-    std::printf("test_accuracy=%.3f\n", final_trial(best.hyperparameters).validation_accuracy);
+    // Only now does the test set come out: the chosen network, as trained, measured once.
+    std::printf("test_accuracy=%.3f\n", net.accuracy(test.x, test.y));
 }

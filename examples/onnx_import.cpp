@@ -10,47 +10,21 @@
 #include <descent/descent.hpp>
 #include <descent/io/onnx_import.hpp>
 #include <string>
-#include <type_traits>
 
 namespace {
 
 using namespace descent;
 
 // import_onnx gives plain data: the architecture (layers, activations, head) and θ in descent's
-// layout, W(1) column-major H_1 x H_0, b(1), W(2), ... This example puts θ into a compile-time
-// Mlp of that architecture, with up to two hidden layers.
-template <class Net>
+// layout, W(1) column-major H_1 x H_0, b(1), W(2), ... A Network (network.hpp) is built from the
+// architecture at run time, whatever its depth and activations. (load_onnx_network<float>(file)
+// does the same in one call, for a file of float weights.)
 double evaluate(const OnnxModel& model, const Dataset<float>& test) {
-    std::vector<Eigen::Index> sizes{model.architecture.layers.front().inputs};
-    for (const auto& layer : model.architecture.layers) sizes.push_back(layer.outputs);
-    Net net(sizes);
-    Architecture mine = net.architecture();
-    mine.scalar = model.architecture.scalar;  // a double file's weights are narrowed to float below
-    mine.head = model.architecture.head;      // argmax_c f(x)_c = argmax_c a(L+1)_c under every head
-    if (mine != model.architecture)
-        throw argument_error("onnx_import: built " + detail::onnx::describe(mine) + " for " +
-                             detail::onnx::describe(model.architecture));
+    Architecture a = model.architecture;
+    a.scalar = "float";  // a double file's weights are narrowed to float below
+    Network<float> net(a);
     net.parameters() = model.parameters.cast<float>();
-    return net.accuracy(test.x, test.y);
-}
-
-// The Mlp type is chosen layer by layer from the file's activations: Hidden... are those of
-// layers 1..k so far; the output layer is Dense<Identity>, the head acting on a(L+1).
-template <class... Hidden>
-double evaluate_from(const OnnxModel& model, const Dataset<float>& test) {
-    constexpr std::size_t k = sizeof...(Hidden);
-    const auto& layers = model.architecture.layers;
-    if (k + 1 == layers.size()) return evaluate<Mlp<Dense<Hidden>..., Dense<Identity>>>(model, test);
-    if constexpr (k < 2) {
-        const std::string& g = layers[k].activation;
-        if (g == "relu") return evaluate_from<Hidden..., Relu>(model, test);
-        if (g == "tanh") return evaluate_from<Hidden..., Tanh>(model, test);
-        if (g == "sigmoid") return evaluate_from<Hidden..., Sigmoid>(model, test);
-        throw argument_error("onnx_import: this example takes relu, tanh and sigmoid hidden layers; layer " +
-                             std::to_string(k + 1) + " is " + g);
-    }
-    throw argument_error("onnx_import: this example takes up to two hidden layers; the file has " +
-                         std::to_string(layers.size() - 1));
+    return net.accuracy(test.x, test.y);  // argmax_c f(x)_c = argmax_c a(L+1)_c under every head
 }
 
 }  // namespace
@@ -82,7 +56,7 @@ int main(int argc, char** argv) {
         // malformed_onnx_error for a damaged file, io_error for a missing one.
         const OnnxModel model = import_onnx(file);
         std::printf("%s: %s, %lld parameters\n", file.c_str(),
-                    detail::onnx::describe(model.architecture).c_str(),
+                    descent::describe(model.architecture).c_str(),
                     static_cast<long long>(model.parameters.size()));
         const auto& layers = model.architecture.layers;
         if (layers.front().inputs != 784 || layers.back().outputs != 10)
@@ -92,7 +66,7 @@ int main(int argc, char** argv) {
         const auto fashion = load_fashion_mnist<float>(data);
         // The model takes raw pixels in [0, 1]: descent's exports fold their standardisation into
         // W(1), b(1), and PyTorch models take what they were trained on.
-        std::printf("test_accuracy=%.4f\n", evaluate_from<>(model, fashion.test));
+        std::printf("test_accuracy=%.4f\n", evaluate(model, fashion.test));
         return 0;
     } catch (const error& e) {
         std::fprintf(stderr, "%s\n", e.what());

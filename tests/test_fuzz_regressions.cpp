@@ -16,6 +16,7 @@
 #include <descent/data/csv.hpp>
 #include <descent/data/idx.hpp>
 #include <descent/io/checkpoint.hpp>
+#include <descent/io/load_network.hpp>
 #include <descent/io/model_file.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
@@ -233,13 +234,14 @@ void refused_within(const std::filesystem::path& file, std::size_t limit) {
     CHECK_THROWS_AS(descent::load<SmallModel>(file), E);
     CHECK_THROWS_AS(descent::load_model(file), E);
     CHECK_THROWS_AS(descent::read_architecture(file), E);
+    CHECK_THROWS_AS(descent::load_network(file), E);
     CHECK(largest.bytes() < limit);
 }
 
 }  // namespace
 
 // Model files of format version 2 (payload at 17: scalar, head 4 + 21, layer count at 43,
-// layer 1 at 47, layer 2 at 80, metadata count at 117, parameter count at 121) that claim
+// layer 1 at 47, layer 2 at 88, metadata count at 133, parameter count at 137) that claim
 // more than they hold: each is refused before a block of more than a few times the file.
 TEST_CASE("a model file that claims a million layers or 2^40 parameters costs about its own size",
           "[fuzz_regressions]") {
@@ -258,14 +260,14 @@ TEST_CASE("a model file that claims a million layers or 2^40 parameters costs ab
         dir.write("parameters", edited_model(net,
                                              [](std::string& b) {
                                                  const std::uint64_t n = std::uint64_t{1} << 40;
-                                                 std::memcpy(b.data() + 121, &n, 8);
+                                                 std::memcpy(b.data() + 137, &n, 8);
                                              })),
         limit);
     refused_within<descent::corrupt_model_file_error>(
         dir.write("metadata", edited_model(net,
                                            [](std::string& b) {
                                                const std::uint32_t n = 0xFFFFFFFF;
-                                               std::memcpy(b.data() + 117, &n, 4);
+                                               std::memcpy(b.data() + 133, &n, 4);
                                            })),
         limit);
     // A hidden layer of 2^31 units (3-2^31-2, 12.9 G parameters), with the file's 26: load<Net>
@@ -275,20 +277,27 @@ TEST_CASE("a model file that claims a million layers or 2^40 parameters costs ab
         dir.write("huge", edited_model(net, [](std::string& b) {
                       const std::uint64_t n = std::uint64_t{1} << 31;
                       std::memcpy(b.data() + 47 + 4 + 5 + 4 + 4 + 8, &n, 8);  // layer 1's outputs
-                      std::memcpy(b.data() + 80 + 4 + 5 + 4 + 8, &n, 8);      // layer 2's inputs
+                      std::memcpy(b.data() + 88 + 4 + 5 + 4 + 8, &n, 8);      // layer 2's inputs
                   }));
     // A layer kind that no network here has ("dexse"): refused by the typed loaders.
-    const auto unknown = dir.write("kind", edited_model(net, [](std::string& b) { b[80 + 4 + 2] = 'x'; }));
+    const auto unknown = dir.write("kind", edited_model(net, [](std::string& b) { b[88 + 4 + 2] = 'x'; }));
     const LargestBlock largest;
     CHECK_THROWS_AS(descent::load<SmallModel>(unknown), descent::architecture_mismatch_error);
     SmallModel target({3, 4, 2}, 1);
     CHECK_THROWS_AS(descent::load(target, unknown), descent::architecture_mismatch_error);
     CHECK(descent::read_architecture(unknown).layers[1].kind == "dexse");
+    CHECK_THAT(
+        message_of<descent::architecture_mismatch_error>([&] { (void)descent::load_network(unknown); }),
+        Contains("layer 2 of 2 is of kind \"dexse\", which Network does not know (dense)"));
     CHECK_THAT(message_of<descent::corrupt_model_file_error>([&] { descent::load<SmallModel>(huge); }),
                Contains("it holds 26 parameters where its architecture has 12884901890"));
     SmallModel into({3, 4, 2}, 1);
     CHECK_THROWS_AS(descent::load(into, huge), descent::architecture_mismatch_error);
     CHECK(descent::read_architecture(huge).layers[0].outputs == Eigen::Index{1} << 31);
     CHECK(descent::load_model(huge).parameters.size() == 26);
+    // load_network builds from the sizes too, and checks θ's size against them first.
+    CHECK_THAT(message_of<descent::corrupt_model_file_error>([&] { (void)descent::load_network(huge); }),
+               Contains("it holds 26 parameters where 3-2147483648:relu-2 (softmax_cross_entropy, float) has "
+                        "12884901890"));
     CHECK(largest.bytes() < limit);
 }

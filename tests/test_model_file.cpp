@@ -109,10 +109,10 @@ TEST_CASE("the model file has the documented layout", "[model_file]") {
     descent::save(net, dir / "m", {{"note", "hi"}});
     const std::string bytes = contents(dir / "m");
     // magic 12, byte order 1, version 4, scalar 1, head 4 + 21, layer count 4,
-    // 2 layers of (4 + 5 "dense") + (4 + 4 "relu" or 4 + 8 "identity") + 8 + 8,
+    // 2 layers of (4 + 5 "dense") + (4 + 4 "relu" or 4 + 8 "identity") + 8 + 8 + 8 (dropout),
     // metadata 4 + (4 + 4 "note") + (4 + 2 "hi"), count 8, 8·5 + 5 + 5·3 + 3 = 63 floats, CRC 4
     CHECK(bytes.size() ==
-          12 + 1 + 4 + 1 + 25 + 4 + (9 + 8 + 16) + (9 + 12 + 16) + 4 + 8 + 6 + 8 + 63 * 4 + 4);
+          12 + 1 + 4 + 1 + 25 + 4 + (9 + 8 + 24) + (9 + 12 + 24) + 4 + 8 + 6 + 8 + 63 * 4 + 4);
     CHECK(bytes.substr(0, 12) == std::string("\x89"
                                              "descent\r\n\x1A\n"));
     CHECK(bytes[12] == (std::endian::native == std::endian::little ? 'L' : 'B'));
@@ -203,18 +203,18 @@ TEST_CASE("a damaged or truncated file is a corrupt_model_file_error", "[model_f
     check_corrupt(bytes.substr(0, 5), "truncated to 5 bytes, inside the magic number");
     // Consistent checksums, inconsistent content: what a writer bug would produce. The payload:
     // scalar at 17, head at 18 (4 + 21), layer count at 43, layer 1 at 47 (kind, activation,
-    // sizes: 33 bytes), layer 2 at 80 (37 bytes), metadata count at 117, parameter count at
-    // 121, θ at 129.
+    // sizes, dropout: 41 bytes), layer 2 at 88 (45 bytes), metadata count at 133, parameter
+    // count at 137, θ at 145.
     check_corrupt(resealed(bytes, [](std::string& b) { b[12] = 'X'; }), "the byte order is neither");
     check_corrupt(resealed(bytes, [](std::string& b) { b[17] = 'h'; }), "unknown scalar type code");
     check_corrupt(resealed(bytes, [](std::string& b) { b.resize(b.size() - 12); }),
                   "the file announces 39 parameters and holds 300 bytes of them");
-    check_corrupt(resealed(bytes, [](std::string& b) { b.resize(103); }),
+    check_corrupt(resealed(bytes, [](std::string& b) { b.resize(120); }),
                   "it ends inside the layer manifest");
     check_corrupt(resealed(bytes, [](std::string& b) { b.resize(60); }), "2 layers do not fit in the file");
     check_corrupt(resealed(bytes, [](std::string& b) { b[13] = b[14] = b[15] = b[16] = 0; }),
                   "format version 0 does not exist");
-    check_corrupt(resealed(bytes, [](std::string& b) { b[101] = 5; }),
+    check_corrupt(resealed(bytes, [](std::string& b) { b[109] = 5; }),
                   "layer 2 takes 5 inputs but layer 1 gives 4");
     check_corrupt(resealed(bytes, [](std::string& b) { b[51] = 'D'; }),
                   "layer 1's kind \"Dense\" or activation \"relu\" is not a name");
@@ -231,20 +231,20 @@ TEST_CASE("a damaged or truncated file is a corrupt_model_file_error", "[model_f
     check_corrupt(resealed(bytes,
                            [](std::string& b) {
                                const std::uint64_t huge = std::uint64_t{1} << 40;
-                               std::memcpy(b.data() + 121, &huge, 8);
+                               std::memcpy(b.data() + 137, &huge, 8);
                            }),
                   "the file announces 1099511627776 parameters and holds 312 bytes of them");
     check_corrupt(resealed(bytes,
                            [](std::string& b) {
                                const std::uint32_t entries = 1 << 30;
-                               std::memcpy(b.data() + 117, &entries, 4);
+                               std::memcpy(b.data() + 133, &entries, 4);
                            }),
                   "its metadata claims 1073741824 entries, more than the 320 bytes left hold");
     // A sound file whose θ is one value short of what its architecture needs.
     const std::string short_theta = resealed(bytes, [](std::string& b) {
         const std::uint64_t count = 38;
-        std::memcpy(b.data() + 121, &count, 8);
-        b.erase(129, 8);
+        std::memcpy(b.data() + 137, &count, 8);
+        b.erase(145, 8);
     });
     check_corrupt(short_theta, "it holds 38 parameters where its architecture has 39");
     const auto short_file = dir.write("short", short_theta);

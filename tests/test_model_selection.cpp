@@ -124,7 +124,8 @@ TEST_CASE("Random search draws reproducibly within its bounds", "[model_selectio
     }
 }
 
-TEST_CASE("mlp_trial trains real networks for every activation and depth", "[model_selection]") {
+TEST_CASE("mlp_trial and network_trial train real networks for every activation and depth",
+          "[model_selection]") {
     // Two blobs, separable along x_0: any reasonable network reaches full validation accuracy,
     // a learning rate far too small does not move from chance.
     const Eigen::MatrixXf x = descent::test::pseudo_random<float>(2, 60, 1);
@@ -158,13 +159,43 @@ TEST_CASE("mlp_trial trains real networks for every activation and depth", "[mod
     CHECK(result.best_trial().hyperparameters.learning_rate == 0.5);
     CHECK(result.best_trial().result.validation_accuracy >= 0.9);
 
-    SECTION("other depths are refused, naming the count") {
-        auto trial = descent::mlp_trial(x, y, x_val, y_val, 2, options);
-        Hyperparameters deep;
-        deep.hidden = {8, 8, 8};
-        CHECK_THROWS_AS(trial(deep), descent::argument_error);
-        CHECK_THROWS_WITH(trial(deep), Contains("1 or 2 hidden layers, got 3"));
+    SECTION("network_trial: any depth, and the search keeps the best trained network") {
+        descent::Grid deep;
+        deep.learning_rates = {1e-6, 0.5};
+        deep.hidden = {{8, 8, 8}, {6, 5, 4, 3}};
+        deep.activations = {ActivationKind::tanh};
+        auto searched = descent::grid_search(deep, descent::network_trial(x, y, x_val, y_val, 2, options, 3));
+        REQUIRE(searched.trials.size() == 4);
+        const auto& best = searched.best_trial();
+        CHECK(best.hyperparameters.learning_rate == 0.5);
+        descent::Network<float>& net = searched.best_network();
+        std::vector<Eigen::Index> sizes{2};
+        sizes.insert(sizes.end(), best.hyperparameters.hidden.begin(), best.hyperparameters.hidden.end());
+        sizes.push_back(2);
+        CHECK(net.sizes() == sizes);
+        // the network is the trained one: its validation accuracy is the trial's
+        CHECK(net.accuracy(x_val, y_val) == best.result.validation_accuracy);
+        // and mlp_trial reports the same scores, without the network
+        auto scores = descent::mlp_trial(x, y, x_val, y_val, 2, options, 3);
+        const auto same = scores(best.hyperparameters);
+        CHECK(same.validation_accuracy == best.result.validation_accuracy);
+        CHECK(same.validation_loss == best.result.validation_loss);
     }
+}
+
+TEST_CASE("search keeps the network of the best trial, the first of equals", "[model_selection]") {
+    std::vector<Hyperparameters> candidates(4);
+    for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].learning_rate = static_cast<double>(i);
+    const double accuracies[] = {0.5, 0.9, 0.9, 0.1};
+    int built = 0;
+    const auto result = descent::search(candidates, [&](const Hyperparameters& h) {
+        descent::TrialResult r;
+        r.validation_accuracy = accuracies[static_cast<std::size_t>(h.learning_rate)];
+        return descent::TrainedTrial<int>{r, built++};
+    });
+    CHECK(result.best == 1);
+    CHECK(result.best_network() == 1);
+    CHECK(result.trials.size() == 4);
 }
 
 TEST_CASE("Searches refuse empty lists and bad bounds", "[model_selection]") {

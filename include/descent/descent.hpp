@@ -19,6 +19,7 @@
 #include "initializers/he_uniform.hpp"
 #include "io/checkpoint.hpp"
 #include "io/codec.hpp"
+#include "io/load_network.hpp"
 #include "io/model_file.hpp"
 #include "io/onnx_error.hpp"
 #include "io/onnx_export.hpp"

@@ -1,6 +1,7 @@
 // libFuzzer harness of the model loader (io/model_file.hpp): descent::load into
-// a fixed small network, descent::load<Net> taking the sizes from the file, and
-// read_architecture and load_model, which build nothing.
+// a fixed small network, descent::load<Net> taking the sizes from the file,
+// load_network<float> and <double> (io/load_network.hpp) building a Network of
+// any depth from it, and read_architecture and load_model, which build nothing.
 //
 // A model file ends with the CRC-32 of everything before it, which random
 // mutations almost never keep right, so each input is loaded twice: as it is
@@ -11,7 +12,9 @@
 // Promised: a model_file_error, with the network unchanged (the strong
 // guarantee), or a network that saves back to the very same bytes (a file of
 // version 2; one of version 1 saves as version 2 with the same content);
-// read_architecture and load_model agree with each other and with load; never
+// read_architecture and load_model agree with each other and with load;
+// load_network gives a network of the file's architecture and θ exactly when
+// the file is sound, dense, and of its scalar type; never
 // another exception, a crash, a leak, a hang, or an allocation sized by the
 // manifest's word alone.
 #include <bit>
@@ -19,6 +22,7 @@
 #include <descent/activations/identity.hpp>
 #include <descent/activations/relu.hpp>
 #include <descent/activations/tanh.hpp>
+#include <descent/io/load_network.hpp>
 #include <descent/io/model_file.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
@@ -93,6 +97,25 @@ void load_all(const std::string& path, std::string_view bytes) {
             DESCENT_FUZZ_CHECK(false);  // what reads must write
         }
         DESCENT_FUZZ_CHECK(model_of(again) == *model);
+    }
+
+    // load_network: a Network of the file's content, or a model_file_error; the metadata it
+    // fills stays as it was on a throw.
+    descent::ModelMetadata metadata{{"kept", "yes"}};
+    try {
+        const auto net = descent::load_network<float>(path, metadata);
+        DESCENT_FUZZ_CHECK(model && model->architecture == net.architecture());
+        DESCENT_FUZZ_CHECK(model->metadata == metadata);
+        check_round_trip(net, bytes, *model);
+    } catch (const descent::model_file_error&) {
+        const descent::ModelMetadata kept{{"kept", "yes"}};
+        DESCENT_FUZZ_CHECK(metadata == kept);
+    }
+    try {
+        const auto net = descent::load_network<double>(path);
+        DESCENT_FUZZ_CHECK(model && model->architecture == net.architecture());
+        check_round_trip(net, bytes, *model);
+    } catch (const descent::model_file_error&) {
     }
 
     static Small small({3, 4, 2}, 7);

@@ -7,11 +7,11 @@
 //   Architecture a = descent::read_architecture("fashion.model");  // what it is, θ left unread
 //   ModelData m = descent::load_model("fashion.model");     // what it is and θ, as plain data
 //
-// The file describes itself (every layer's kind, sizes and activation, the output head, the
-// scalar type), so that loading it into the wrong network is an error that says what is wrong
-// rather than a network that silently predicts garbage, and so that a program can build the
-// network from the file alone. Each layer names its own kind (Mlp::architecture()): this file
-// knows no layer type.
+// The file describes itself (every layer's kind, sizes, activation and dropout rate, the
+// output head, the scalar type), so that loading it into the wrong network is an error that
+// says what is wrong rather than a network that silently predicts garbage, and so that a
+// program can build the network from the file alone (io/load_network.hpp). Each layer names
+// its own kind (Mlp::architecture()): this file knows no layer type.
 //
 // A model file is a payload in the frame of io/codec.hpp (magic 89 "descent" \r \n 1A \n, 12
 // bytes; byte order at offset 12, format version at 13, CRC-32 last). Payload of format
@@ -26,13 +26,16 @@
 //     4+n   activation       "relu", "identity", ...
 //     8     inputs           H_(k-1)
 //     8     outputs          H_k
+//     8     dropout          p, binary64: the rate of inverted dropout on h(k) while training
+//                            (0 for the output layer and for a layer without dropout)
 //   4       metadata         entries, then per entry a key and a value (strings), keys ascending
 //                            and distinct: what a later descent records without a new version
 //   8       parameter count  as the network lays θ out
 //   n·4|8   parameters       θ in that layout (Mlp: W(1) column-major, b(1), W(2), ...)
 //
 // Version 1 (read, no longer written) is version 2 without the head (it means
-// softmax_cross_entropy) and the metadata, with a 1-byte length before each name.
+// softmax_cross_entropy), the dropout rates (0) and the metadata, with a 1-byte length before
+// each name.
 #include <Eigen/Core>
 #include <concepts>
 #include <cstdint>
@@ -48,6 +51,7 @@
 #include <vector>
 
 #include "../architecture.hpp"
+#include "../detail/check_range.hpp"
 #include "../detail/file.hpp"
 #include "../error.hpp"
 #include "codec.hpp"
@@ -128,6 +132,10 @@ inline std::string architecture_fault(const Architecture& a) {
         if (k > 0 && l.inputs != a.layers[k - 1].outputs)
             return layer + " takes " + std::to_string(l.inputs) + " inputs but layer " + std::to_string(k) +
                    " gives " + std::to_string(a.layers[k - 1].outputs);
+        // A rate is a probability of dropping a unit of h(k); h(L+1) is the head's, never dropped.
+        if (!(l.dropout >= 0 && l.dropout < 1) || (k + 1 == a.layers.size() && l.dropout != 0))
+            return layer + " has dropout " + detail::number(l.dropout) +
+                   (k + 1 == a.layers.size() ? ", expected 0 on the output layer" : ", expected [0, 1)");
     }
     return "";
 }
@@ -145,6 +153,7 @@ void put_model(ByteWriter& out, const Architecture& a, const ModelMetadata& meta
         out.put_string(l.activation);
         out.put(static_cast<std::uint64_t>(l.inputs));
         out.put(static_cast<std::uint64_t>(l.outputs));
+        out.put(l.dropout);
     }
     out.put(static_cast<std::uint32_t>(metadata.size()));
     for (const auto& [key, value] : metadata) {
@@ -207,8 +216,8 @@ ModelImage get_model(ByteReader<Format>& in, std::uint32_t version) {
     if (version >= 2) a.head = in.get_string("head");
     const auto depth = in.template get<std::uint32_t>("header");
     if (depth == 0) throw in.corrupt("no layers");
-    // A layer takes at least two 1-byte names and two sizes.
-    const std::size_t smallest_layer = 2 * (version == 1 ? 2 : 5) + 16;
+    // A layer takes at least two 1-byte names, two sizes and (version 2) its dropout rate.
+    const std::size_t smallest_layer = version == 1 ? 2 * 2 + 16 : 2 * 5 + 16 + 8;
     if (depth > in.remaining() / smallest_layer)
         throw in.corrupt(std::to_string(depth) + " layers do not fit in the file");
     a.layers.reserve(depth);
@@ -223,6 +232,7 @@ ModelImage get_model(ByteReader<Format>& in, std::uint32_t version) {
                              " -> " + std::to_string(outputs));
         l.inputs = static_cast<Eigen::Index>(inputs);
         l.outputs = static_cast<Eigen::Index>(outputs);
+        if (version >= 2) l.dropout = in.template get<double>("layer manifest");
         a.layers.push_back(std::move(l));
     }
     if (version >= 2) {

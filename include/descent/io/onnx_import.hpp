@@ -3,6 +3,7 @@
 //
 //   auto model = descent::import_onnx("mlp.onnx");      // Architecture + θ (descent's layout)
 //   descent::import_onnx_into(net, "mlp.onnx");         // θ into a network of that architecture
+//   auto net = descent::load_onnx_network("mlp.onnx");  // a Network<float> built from the file
 //
 // The subset read is a chain: the one graph input, then per layer k a Gemm (or a MatMul and an
 // Add) with weights from the file's initializers, then optionally Relu, Tanh or Sigmoid; at
@@ -42,6 +43,7 @@
 #include "../detail/onnx_schema.hpp"
 #include "../detail/protobuf.hpp"
 #include "../error.hpp"
+#include "../network.hpp"
 #include "onnx_error.hpp"
 #include "onnx_export.hpp"
 
@@ -973,6 +975,32 @@ void import_onnx_into(Net& net, const std::filesystem::path& path, const OnnxImp
                                                descent::describe(model.architecture) + ", this network is " +
                                                descent::describe(mine));
     net.parameters() = model.parameters.cast<Scalar>();
+}
+
+// A new Network<Scalar> with the architecture and θ of the ONNX file at `path`.
+// throws: as import_onnx; onnx_scalar_type_mismatch_error (a double file into
+//         load_onnx_network<float> or back: it names the one to call); unsupported_onnx_error
+//         for a chain Network cannot hold (an activation on the output layer before the head).
+template <std::floating_point Scalar = float>
+Network<Scalar> load_onnx_network(const std::filesystem::path& path, const OnnxImportOptions& options = {}) {
+    auto model = import_onnx(path, options);
+    const char* mine = std::is_same_v<Scalar, float> ? "float" : "double";
+    const std::string& theirs = model.architecture.scalar;
+    if (theirs != mine)
+        throw onnx_scalar_type_mismatch_error(path.string() + ": the file holds " + theirs +
+                                              " weights, load_onnx_network<" + mine + "> builds a " + mine +
+                                              " network (call load_onnx_network<" + theirs + ">)");
+    auto net = [&] {
+        try {
+            return Network<Scalar>(model.architecture);
+        } catch (const error& e) {
+            throw unsupported_onnx_error(path.string() + ": the chain " +
+                                         descent::describe(model.architecture) +
+                                         " is no Network: " + e.what());
+        }
+    }();
+    net.parameters() = model.parameters.cast<Scalar>();
+    return net;
 }
 
 }  // namespace descent

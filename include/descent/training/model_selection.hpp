@@ -4,10 +4,11 @@
 // by the training set's, which rewards overfitting; the test set stays untouched
 // until the choice is made.
 //
-// Depth and activation are compile-time in descent (Mlp<Dense<Relu>, ...>), so a
-// trial is a callable trial(const Hyperparameters&) -> TrialResult that builds and
-// trains the network itself. mlp_trial() is one for networks of one or two hidden
-// layers; write another for anything else. The searches only generate the
+// A trial is a callable that builds and trains the network itself, and returns
+// either its TrialResult or a TrainedTrial<Net>{result, network}: then the search
+// keeps the best trained network too (NetworkSearchResult). network_trial() is one
+// over Network<Scalar> (network.hpp): any depth, widths and activation, chosen at
+// run time; mlp_trial() gives its scores only. The searches only generate the
 // candidates, run the trials and keep every result:
 //   grid_search    the cartesian product of lists of values;
 //   random_search  seeded draws: α and λ log-uniform between bounds, hidden sizes
@@ -19,8 +20,11 @@
 #include <functional>
 #include <limits>
 #include <locale>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../activations/identity.hpp"
@@ -30,15 +34,14 @@
 #include "../detail/check_range.hpp"
 #include "../detail/random.hpp"
 #include "../error.hpp"
-#include "../layers/dense.hpp"
-#include "../mlp.hpp"
+#include "../network.hpp"
 #include "../optimizers/sgd.hpp"
 #include "../regularizers/l2.hpp"
 #include "fit.hpp"
 
 namespace descent {
 
-// The hidden layers' g, as a value (the network's type is chosen from it by mlp_trial).
+// The hidden layers' g, as a value (network_trial gives it to Network<Scalar>).
 enum class ActivationKind { sigmoid, tanh, relu };
 
 inline const char* name(ActivationKind g) {
@@ -92,28 +95,72 @@ struct SearchResult {
     const Trial& best_trial() const { return trials.at(best); }
 };
 
+// A trial's network after training, with its scores: what a trial returns when the search is to
+// keep the best trained network, not only the scores.
+template <class Net>
+struct TrainedTrial {
+    TrialResult result;
+    Net network;
+};
+
+// SearchResult, and the network of the best trial, trained (TrainedTrial's).
+template <class Net>
+struct NetworkSearchResult : SearchResult {
+    std::optional<Net> network;  // set after any search (a search runs at least one trial)
+    Net& best_network() { return network.value(); }
+    const Net& best_network() const { return network.value(); }
+};
+
+namespace detail {
+// What a search returns for a trial that returns R.
+template <class R>
+struct search_result_of {
+    using type = SearchResult;
+};
+template <class Net>
+struct search_result_of<TrainedTrial<Net>> {
+    using type = NetworkSearchResult<Net>;
+};
+}  // namespace detail
+
 template <class F>
 concept TrialFunction = requires(F& trial, const Hyperparameters& h) {
     { trial(h) } -> std::convertible_to<TrialResult>;
+}
+|| requires(F& trial, const Hyperparameters& h) {
+    {trial(h).network};
+    { trial(h).result } -> std::convertible_to<TrialResult>;
+    requires !std::same_as<typename detail::search_result_of<std::remove_cvref_t<decltype(trial(h))>>::type,
+                           SearchResult>;
 };
 
 // Called after each trial, with its index and the number of trials: for a log.
 using TrialCallback = std::function<void(const Trial&, std::size_t index, std::size_t count)>;
 
-// Runs trial on every candidate, in order, and picks the best.
+// Runs trial on every candidate, in order, and picks the best: SearchResult for a trial that
+// returns a TrialResult, NetworkSearchResult<Net> (holding the best trial's trained network,
+// the others dropped as soon as they are beaten) for one that returns a TrainedTrial<Net>.
 // throws: argument_error for no candidates; whatever trial throws.
 template <TrialFunction F>
-SearchResult search(const std::vector<Hyperparameters>& candidates, F&& trial,
-                    const TrialCallback& on_trial = {}) {
+auto search(const std::vector<Hyperparameters>& candidates, F&& trial, const TrialCallback& on_trial = {}) {
+    using Returned = std::remove_cvref_t<decltype(trial(std::declval<const Hyperparameters&>()))>;
+    constexpr bool trained = !std::is_convertible_v<Returned, TrialResult>;
+    using Result = typename detail::search_result_of<Returned>::type;
     if (candidates.empty()) throw argument_error("search: no candidate hyperparameters");
-    SearchResult result;
+    Result result;
     result.trials.reserve(candidates.size());
     for (const auto& h : candidates) {
-        result.trials.push_back({h, trial(h)});
+        Returned out = trial(h);
+        if constexpr (trained)
+            result.trials.push_back({h, out.result});
+        else
+            result.trials.push_back({h, out});
         const std::size_t i = result.trials.size() - 1;
         const double accuracy = result.trials[i].result.validation_accuracy;
         const double best = result.trials[result.best].result.validation_accuracy;
         if (accuracy > best || (std::isnan(best) && !std::isnan(accuracy))) result.best = i;
+        if constexpr (trained)
+            if (result.best == i) result.network.emplace(std::move(out.network));
         if (on_trial) on_trial(result.trials[i], i, candidates.size());
     }
     return result;
@@ -149,7 +196,7 @@ inline std::vector<Hyperparameters> grid_candidates(const Grid& grid) {
 }
 
 template <TrialFunction F>
-SearchResult grid_search(const Grid& grid, F&& trial, const TrialCallback& on_trial = {}) {
+auto grid_search(const Grid& grid, F&& trial, const TrialCallback& on_trial = {}) {
     return search(grid_candidates(grid), trial, on_trial);
 }
 
@@ -205,80 +252,56 @@ inline std::vector<Hyperparameters> random_candidates(const RandomSpace& space, 
 }
 
 template <TrialFunction F>
-SearchResult random_search(const RandomSpace& space, int count, std::uint64_t seed, F&& trial,
-                           const TrialCallback& on_trial = {}) {
+auto random_search(const RandomSpace& space, int count, std::uint64_t seed, F&& trial,
+                   const TrialCallback& on_trial = {}) {
     return search(random_candidates(space, count, seed), trial, on_trial);
 }
 
-namespace detail {
-
-template <class Net>
-TrialResult train_trial(const Hyperparameters& h, const Eigen::Ref<const typename Net::Matrix>& x,
-                        std::span<const int> y, Eigen::Index classes, const FitOptions& options,
-                        std::uint64_t seed) {
-    std::vector<Eigen::Index> sizes{x.rows()};
-    sizes.insert(sizes.end(), h.hidden.begin(), h.hidden.end());
-    sizes.push_back(classes);
-    Net net(sizes, seed);
-    Sgd<L2> sgd(h.learning_rate, h.lambda);
-    const auto reports = fit(net, sgd, x, y, options);
-    // With early stopping, the network holds the best epoch's θ: report that epoch.
-    const EpochReport& last = reports.back();
-    const EpochReport& kept = options.early_stopping && last.best_epoch > 0
-                                  ? reports[static_cast<std::size_t>(last.best_epoch - 1)]
-                                  : last;
-    TrialResult result;
-    result.validation_accuracy = kept.validation_accuracy;
-    result.validation_loss = kept.validation_loss;
-    result.best_epoch = kept.epoch;
-    result.epochs = last.epoch;
-    for (const auto& r : reports) result.seconds += r.seconds;
-    return result;
-}
-
-// The type switch from (depth, g) to a network type.
-template <class G, class Scalar, class... Args>
-TrialResult train_trial_with(const Hyperparameters& h, Args&&... args) {
-    switch (h.hidden.size()) {
-        case 1:
-            return train_trial<Mlp<Dense<G, Scalar>, Dense<Identity, Scalar>>>(h, args...);
-        case 2:
-            return train_trial<Mlp<Dense<G, Scalar>, Dense<G, Scalar>, Dense<Identity, Scalar>>>(h, args...);
-        default:
-            throw argument_error("mlp_trial: builds networks of 1 or 2 hidden layers, got " +
-                                 std::to_string(h.hidden.size()) +
-                                 " hidden sizes (write a trial of your own for other depths)");
-    }
-}
-
-}  // namespace detail
-
-// A trial for the searches: builds
-//   Mlp<Dense<g, Scalar>, Dense<Identity, Scalar>>                      (one hidden size) or
-//   Mlp<Dense<g, Scalar>, Dense<g, Scalar>, Dense<Identity, Scalar>>    (two)
-// of sizes {H_0, hidden..., classes} with weights from `seed`, trains it with
-// Sgd<L2>(α, λ) under `options` (epochs, batch size, early stopping...) on (x, y),
-// validated on (x_val, y_val), and reports the validation figures of the
-// parameters it ends with (the best epoch's, with early stopping).
+// A trial for the searches over Network<Scalar>: builds inputs -> hidden... -> classes (each
+// hidden layer of h.activation, the output layer identity under softmax_cross_entropy) of any
+// depth, with weights from `seed`, trains it with Sgd<L2>(α, λ) under `options` (epochs, batch
+// size, early stopping...) on (x, y), validated on (x_val, y_val), and returns the validation
+// figures of the parameters it ends with (the best epoch's, with early stopping) together with
+// the trained network: the search keeps the best (NetworkSearchResult::best_network()).
 // The data are referenced, not copied: they must outlive the trial.
-// The trial throws argument_error for other depths, and the errors of Mlp, Sgd and fit.
+// The trial throws the errors of Network (a width below 1), Sgd and fit.
+template <std::floating_point Scalar>
+auto network_trial(const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& x, std::span<const int> y,
+                   const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& x_val,
+                   std::span<const int> y_val, Eigen::Index classes, FitOptions options,
+                   std::uint64_t seed = 0) {
+    options.validate_on(x_val, y_val);
+    return [&x, y, classes, options = std::move(options),
+            seed](const Hyperparameters& h) -> TrainedTrial<Network<Scalar>> {
+        std::vector<HiddenLayer> hidden;
+        for (const Eigen::Index width : h.hidden) hidden.push_back({width, name(h.activation)});
+        Network<Scalar> net(x.rows(), hidden, classes, SoftmaxCrossEntropy<Scalar>::name, seed);
+        Sgd<L2> sgd(h.learning_rate, h.lambda);
+        const auto reports = fit(net, sgd, x, y, options);
+        // With early stopping, the network holds the best epoch's θ: report that epoch.
+        const EpochReport& last = reports.back();
+        const EpochReport& kept = options.early_stopping && last.best_epoch > 0
+                                      ? reports[static_cast<std::size_t>(last.best_epoch - 1)]
+                                      : last;
+        TrialResult result;
+        result.validation_accuracy = kept.validation_accuracy;
+        result.validation_loss = kept.validation_loss;
+        result.best_epoch = kept.epoch;
+        result.epochs = last.epoch;
+        for (const auto& r : reports) result.seconds += r.seconds;
+        return {result, std::move(net)};
+    };
+}
+
+// network_trial's scores without its network, for a search that needs only the choice. The
+// network is a Network<Scalar>, whose numbers are Mlp's bit for bit: the trial of a depth that
+// an Mlp type would have given reports what it would have.
 template <std::floating_point Scalar>
 auto mlp_trial(const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& x, std::span<const int> y,
                const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& x_val, std::span<const int> y_val,
                Eigen::Index classes, FitOptions options, std::uint64_t seed = 0) {
-    options.validate_on(x_val, y_val);
-    return [&x, y, classes, options = std::move(options), seed](const Hyperparameters& h) -> TrialResult {
-        switch (h.activation) {
-            case ActivationKind::sigmoid:
-                return detail::train_trial_with<Sigmoid, Scalar>(h, x, y, classes, options, seed);
-            case ActivationKind::tanh:
-                return detail::train_trial_with<Tanh, Scalar>(h, x, y, classes, options, seed);
-            case ActivationKind::relu:
-                return detail::train_trial_with<Relu, Scalar>(h, x, y, classes, options, seed);
-        }
-        throw argument_error("mlp_trial: unknown activation " +
-                             std::to_string(static_cast<int>(h.activation)));
-    };
+    return [trial = network_trial(x, y, x_val, y_val, classes, std::move(options), seed)](
+               const Hyperparameters& h) -> TrialResult { return trial(h).result; };
 }
 
 }  // namespace descent
