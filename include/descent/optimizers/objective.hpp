@@ -5,33 +5,22 @@
 #include <span>
 #include <utility>
 
+#include "../detail/penalty.hpp"
 #include "../error.hpp"
 #include "../regularizers/regularizer.hpp"
 
 namespace descent {
 
-// λ Σ_k Ω(W(k)).
+// λ Σ_k Ω(W(k)) (detail/penalty.hpp, which the gradient checker shares).
 template <class Net, Regularizer Omega>
 double penalty(const Net& net, const Omega& omega, double lambda) {
-    if (lambda == 0) return 0.0;
-    double sum = 0;
-    const auto theta = net.parameters();
-    for (const auto& block : net.parameter_blocks())
-        if (block.is_weight) sum += omega.value(theta.segment(block.offset, block.size()));
-    return lambda * sum;
+    return detail::weight_penalty(net, omega, lambda);
 }
 
-// Adds λ∇Ω(W(k)) to the gradient of every weight block: net.gradient() becomes
-// ∇θ (l + λΩ).
+// Adds λ∇Ω(W(k)) to the gradient of every weight block: net.gradient() becomes ∇θ (l + λΩ).
 template <class Net, Regularizer Omega>
 void add_penalty_gradient(Net& net, const Omega& omega, double lambda) {
-    if (lambda == 0) return;
-    const auto theta = std::as_const(net).parameters();
-    auto grad = net.gradient();
-    for (const auto& block : net.parameter_blocks())
-        if (block.is_weight)
-            omega.add_gradient(theta.segment(block.offset, block.size()), lambda,
-                               grad.segment(block.offset, block.size()));
+    detail::add_weight_penalty_gradient(net, omega, lambda);
 }
 
 // net.gradient() = ∇θ (l + λΩ) over the batch; returns l + λΩ. θ is unchanged.
