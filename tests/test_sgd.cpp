@@ -263,3 +263,12 @@ TEST_CASE(
         CHECK(sgd.steps() == 1);
     }
 }
+
+TEST_CASE("λ without a regularizer is refused, saying how to choose one", "[sgd][errors]") {
+    CHECK_THROWS_WITH(Sgd(0.05, 0.5),
+                      "Sgd: λ = 0.5 was given without a regularizer, so it would change nothing; choose Ω: "
+                      "Sgd<L2>(α, λ) for weight decay (Ω = Σ W²), Sgd<L1>(α, λ) for Ω = Σ |W|, or λ = 0");
+    CHECK_THROWS_AS(descent::Adam<>(0.01, 1e-3), descent::argument_error);
+    CHECK_NOTHROW(Sgd<descent::L2>(0.05, 0.5));
+    CHECK_NOTHROW(Sgd(0.05, 0.0));
+}

@@ -25,6 +25,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -164,6 +165,12 @@ protected:
         : name_(name), alpha_(learning_rate), lambda_(lambda), omega_(std::move(omega)) {
         detail::require_positive(learning_rate, name, "learning rate");
         detail::require_non_negative(lambda, name, "lambda");
+        // A PyTorch user's Sgd(α, λ) means weight decay: without a regulariser λ would do nothing.
+        if (lambda > 0 && std::string_view(Omega::name) == "none")
+            throw argument_error(std::string(name) + ": λ = " + detail::number(lambda) +
+                                 " was given without a regularizer, so it would change nothing; choose Ω: " +
+                                 name + "<L2>(α, λ) for weight decay (Ω = Σ W²), " + name +
+                                 "<L1>(α, λ) for Ω = Σ |W|, or λ = 0");
     }
 
     static constexpr Eigen::Index per_parameter() {
