@@ -7,6 +7,7 @@
 #include <descent/error.hpp>
 #include <descent/layers/dense.hpp>
 #include <descent/mlp.hpp>
+#include <descent/optimizers/adam.hpp>
 #include <descent/optimizers/objective.hpp>
 #include <descent/optimizers/optimizer.hpp>
 #include <descent/optimizers/sgd.hpp>
