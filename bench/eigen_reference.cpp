@@ -62,7 +62,10 @@ int main(int argc, char** argv) {
         const Matrix* h = nullptr;
         for (std::size_t k = 0; k < layers.size(); ++k) {
             auto& l = layers[k];
-            l.a.noalias() = l.W * (k == 0 ? input : *h);
+            if (k == 0)
+                l.a.noalias() = l.W * input;
+            else
+                l.a.noalias() = l.W * *h;
             l.a.colwise() += l.b;
             if (k + 1 < layers.size()) l.h = l.a.cwiseMax(0.0f);  // ReLU
             h = &l.h;
@@ -89,8 +92,10 @@ int main(int argc, char** argv) {
                     below.grad.noalias() = l.W.transpose() * l.grad;
                     below.grad.array() *= (below.a.array() > 0.0f).cast<float>();
                 }
-                const auto& h_prev = k == 0 ? input : layers[k - 1].h.middleCols(0, batch);
-                l.W.noalias() -= alpha * l.grad * h_prev.transpose();
+                if (k == 0)
+                    l.W.noalias() -= alpha * l.grad * input.transpose();
+                else
+                    l.W.noalias() -= alpha * l.grad * layers[k - 1].h.transpose();
                 l.b.noalias() -= alpha * l.grad.rowwise().sum();
             }
             samples += batch;
