@@ -1,6 +1,6 @@
-// Must not compile: the loss applies softmax itself and takes its gradient at
+// Must not compile: the head applies its own f and takes its gradient at
 // a(L+1), so the output layer's activation must be the identity.
-// expect: descent::Mlp: the output layer must be Dense<Identity, ...>, because SoftmaxCrossEntropy applies the softmax itself and takes the gradient at a(L+1)
+// expect: descent::Mlp: the output layer must be Dense<Identity, ...>, because the head applies its own f (softmax, sigmoid, identity) and takes the gradient at a(L+1)
 #include <descent/descent.hpp>
 
 #ifdef DESCENT_COMPILE_FAIL_CONTROL
