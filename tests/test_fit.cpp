@@ -17,6 +17,7 @@
 #include <limits>
 #include <numeric>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "support.hpp"
@@ -122,6 +123,30 @@ TEST_CASE("an on_epoch that returns true stops training after that epoch", "[fit
     auto four = options(4, 8, 9);
     descent::fit(same, same_sgd, d.x, d.y, four);
     CHECK(net.parameters() == same.parameters());
+}
+
+TEST_CASE("fit warns once, through on_warning, when a feature looks unstandardised", "[fit]") {
+    auto d = separated_blobs<double>(20, 3);
+    std::vector<std::string> warnings;
+    auto o = options(2, 8, 9);
+    o.on_warning = [&](const std::string& w) { warnings.push_back(w); };
+    BlobNet<double> net({2, 6, 3}, 2);
+    Sgd<> sgd(0.01);
+    descent::fit(net, sgd, d.x, d.y, o);
+    CHECK(warnings.empty());  // blobs of unit scale: nothing to say
+
+    d.x.row(1) *= 1000.0;  // feature 1 in the thousands: a variance of about 1e6
+    const double variance = (d.x.row(1).array() - d.x.row(1).mean()).square().sum() / double(d.x.cols() - 1);
+    REQUIRE(variance > descent::unstandardised_variance);
+    descent::fit(net, sgd, d.x, d.y, o);
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], Contains("fit: warning: feature 1 of the inputs has variance"));
+    CHECK_THAT(warnings[0], Contains("Standardizer"));
+    CHECK_THAT(warnings[0], !Contains(" more features"));  // feature 0 is still of unit scale
+    d.x.row(0) *= 1000.0;
+    descent::fit(net, sgd, d.x, d.y, o);
+    REQUIRE(warnings.size() == 2);
+    CHECK_THAT(warnings[1], Contains("and 1 more features have a variance above 10000"));
 }
 
 // fit takes guarded steps (step with a StepGuard), which Sgd never fuses into backpropagation:

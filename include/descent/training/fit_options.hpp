@@ -87,6 +87,9 @@ struct FitOptions {
     // Optional: checkpoints every few epochs, and resuming from one (training/run_state.hpp;
     // io/checkpoint.hpp's checkpoint_file(path) keeps them in a file).
     std::optional<Checkpointing> checkpoint{};
+    // Optional: receives fit's warnings (training/feature_scale.hpp: inputs that look
+    // unstandardised), on one process; when unset, fit writes them to standard error.
+    std::function<void(const std::string&)> on_warning{};
 
     // Evaluates (x, labels) after every epoch. Nothing is copied: x and labels must
     // outlive fit. x is a column-major matrix in memory (a Matrix, a Map, a block of

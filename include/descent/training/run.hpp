@@ -21,6 +21,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <limits>
 #include <numeric>
@@ -41,6 +42,7 @@
 #include "../optimizers/step_guard.hpp"
 #include "early_stopping.hpp"
 #include "epoch_report.hpp"
+#include "feature_scale.hpp"
 #include "fit_options.hpp"
 #include "run_state.hpp"
 
@@ -357,6 +359,14 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
         static_cast<std::uint64_t>(options.checkpoint ? options.checkpoint->every : -1),
         static_cast<std::uint64_t>(options.checkpoint && options.checkpoint->resume ? 1 : 0)};
     steps.same_everywhere(words);
+    steps.write([&] {
+        if (const std::string warning = feature_scale_warning(x, name.c_str()); !warning.empty()) {
+            if (options.on_warning)
+                options.on_warning(warning);
+            else
+                std::fprintf(stderr, "%s\n", warning.c_str());
+        }
+    });
 
     const Eigen::Index n = x.cols();
     const Eigen::Index batch = std::min(global_batch_size, n);
