@@ -30,6 +30,7 @@ using Matrix = Eigen::MatrixXf;
 struct Options : examples::TrainingFlags, examples::RecipeFlags {
     std::vector<Eigen::Index> hidden{512, 256};
     std::string activation = "relu";
+    double dropout = 0;  // of each hidden layer's h(k), while training
     std::vector<double> learning_rates{0.02, 0.05, 0.1};  // one value: no search
     int select_epochs = 2;                                // epochs of each model-selection trial
     std::string load;
@@ -57,6 +58,10 @@ void declare(CLI::App& app, Options& o) {
     app.add_option("--activation", o.activation, "g of the hidden layers")
         ->type_name("G")
         ->check(CLI::IsMember({"relu", "tanh", "sigmoid"}))
+        ->capture_default_str();
+    app.add_option("--dropout", o.dropout, "dropout rate of each hidden layer while training (inverted)")
+        ->type_name("P")
+        ->check(CLI::Range(0.0, 0.95))
         ->capture_default_str();
     app.add_option("--lr", o.learning_rates, "learning rates α; several are searched by validation accuracy")
         ->type_name("A[,A...]")
@@ -159,7 +164,7 @@ int run(const Options& o) {
 
     // features -> hidden... (each of --activation) -> 10 classes, softmax.
     std::vector<HiddenLayer> hidden;
-    for (const Eigen::Index width : o.hidden) hidden.push_back({width, o.activation});
+    for (const Eigen::Index width : o.hidden) hidden.push_back({width, o.activation, o.dropout});
     auto make_network = [&] {
         return Network<float>(d.train.features(), hidden, 10, "softmax_cross_entropy", o.seed);
     };

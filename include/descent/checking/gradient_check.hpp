@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "../detail/penalty.hpp"
+#include "../regularizers/penalty.hpp"
 #include "../error.hpp"
 #include "../regularizers/no_regularization.hpp"
 #include "../regularizers/regularizer.hpp"

@@ -5,13 +5,13 @@
 #include <span>
 #include <utility>
 
-#include "../detail/penalty.hpp"
+#include "../regularizers/penalty.hpp"
 #include "../error.hpp"
 #include "../regularizers/regularizer.hpp"
 
 namespace descent {
 
-// λ Σ_k Ω(W(k)) (detail/penalty.hpp, which the gradient checker shares).
+// λ Σ_k Ω(W(k)) (regularizers/penalty.hpp, which the gradient checker shares).
 template <class Net, Regularizer Omega>
 double penalty(const Net& net, const Omega& omega, double lambda) {
     return detail::weight_penalty(net, omega, lambda);

@@ -1,11 +1,11 @@
 #pragma once
 // λΩ(θ) and its gradient, Ω summed over the weight matrices W(k) only, never over the biases
-// b(k): for any network with parameter_blocks(). Core level, so that the gradient checker
-// (checking/) needs nothing from training/.
+// b(k): for any network with parameter_blocks(). Beside the regularizers, at the core level, so
+// that the gradient checker (checking/) and the optimizers share it.
 #include <Eigen/Core>
 #include <utility>
 
-#include "../regularizers/regularizer.hpp"
+#include "regularizer.hpp"
 
 namespace descent::detail {
 
