@@ -5,8 +5,9 @@
 // W(k) −= (α/B) ∇a(k) h(k−1)ᵀ. No guard, no checks, no shuffling: consecutive batches.
 // Threads are Eigen's own (OpenMP, when the build has it).
 //
-//   build/bench/eigen_reference --epochs 2 --batch 128 --threads 1
-// prints samples_per_second= (the steps only) and test_accuracy=.
+//   build/bench/eigen_reference --epochs 2 --batch 128 --threads 1 [--samples N]
+// prints samples_per_second= (the steps only) and test_accuracy=. --samples trains on the
+// first N images only (0: all), as train_fashion_mnist's, for the same work in both.
 #include <Eigen/Core>
 #include <chrono>
 #include <cmath>
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
     const auto& data = bench::fashion_mnist();
     const Matrix& x = data.train.x;
     const std::vector<int>& y = data.train.y;
+    const int asked = flag(argc, argv, "--samples", 0);
+    const Eigen::Index n = asked > 0 && asked < x.cols() ? asked : x.cols();
 
     // He-uniform weights from Eigen's own generator, biases 0.
     std::srand(1);
@@ -76,7 +79,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     Eigen::Index samples = 0;
     for (int epoch = 0; epoch < epochs; ++epoch) {
-        for (Eigen::Index first = 0; first + batch <= x.cols(); first += batch) {
+        for (Eigen::Index first = 0; first + batch <= n; first += batch) {
             const auto input = x.middleCols(first, batch);
             const Matrix& logits = *forward(input);
             // ∇a(L+1) = (f(x) − e(y)) / B, f = softmax, stably.

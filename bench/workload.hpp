@@ -13,6 +13,7 @@
 #include <descent/mlp.hpp>
 #include <filesystem>
 #include <span>
+#include <string>
 
 namespace bench {
 
@@ -21,6 +22,18 @@ using Net = descent::Mlp<descent::Dense<descent::Relu, float>, descent::Dense<de
 using Matrix = Net::Matrix;
 
 inline constexpr std::array<Eigen::Index, 4> sizes{784, 512, 256, 10};  // H_0 .. H_(L+1)
+
+// Net as descent::Network's spec, "784-512:relu-256:relu-10": the same layers chosen at run
+// time, which from the same seed start from, and train to, the same θ bit for bit.
+inline std::string network_spec() {
+    std::string spec = std::to_string(sizes.front());
+    for (std::size_t k = 1; k < sizes.size(); ++k) {
+        spec += '-';
+        spec += std::to_string(sizes[k]);
+        if (k + 1 < sizes.size()) spec += ":relu";
+    }
+    return spec;
+}
 
 // The course's learning rates for this workload: 0.01 sample by sample, 0.1 by minibatches.
 inline double learning_rate(Eigen::Index batch) {
