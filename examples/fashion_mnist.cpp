@@ -31,6 +31,8 @@ struct Options : examples::TrainingFlags, examples::RecipeFlags {
     std::vector<Eigen::Index> hidden{512, 256};
     std::string activation = "relu";
     double dropout = 0;  // of each hidden layer's h(k), while training
+    bool standardize = true;  // each pixel to mean 0, variance 1 over the training part
+    bool mirror = false;      // train on each image and its mirror image
     std::vector<double> learning_rates{0.02, 0.05, 0.1};  // one value: no search
     int select_epochs = 2;                                // epochs of each model-selection trial
     std::string load;
@@ -63,6 +65,15 @@ void declare(CLI::App& app, Options& o) {
         ->type_name("P")
         ->check(CLI::Range(0.0, 0.95))
         ->capture_default_str();
+    app.add_option("--standardize", o.standardize,
+                   "standardise each pixel over the training part (false: pixels in [0, 1] as they are)")
+        ->type_name("BOOL")
+        ->capture_default_str();
+    app.add_option("--mirror", o.mirror,
+                   "train on every training image and on its mirror image, left to right (a garment "
+                   "mirrored is the same garment): twice the data per epoch")
+        ->type_name("BOOL")
+        ->capture_default_str();
     app.add_option("--lr", o.learning_rates, "learning rates α; several are searched by validation accuracy")
         ->type_name("A[,A...]")
         ->delimiter(',')
@@ -94,12 +105,30 @@ struct Data {
     Dataset<float> train, validation, test;
 };
 
+// The training part with each 28 x 28 image followed by its mirror image.
+Dataset<float> with_mirror_images(const Dataset<float>& part) {
+    Dataset<float> out;
+    const Eigen::Index n = part.size();
+    out.x.resize(part.x.rows(), 2 * n);
+    out.y.reserve(static_cast<std::size_t>(2 * n));
+    for (Eigen::Index t = 0; t < n; ++t) {
+        out.x.col(2 * t) = part.x.col(t);
+        // Pixel (row r, column c) is x(28 r + c): as a 28 x 28 column-major map, column r
+        // holds image row r, and reversing each column mirrors the image.
+        Eigen::Map<Eigen::Matrix<float, 28, 28>>(out.x.col(2 * t + 1).data()) =
+            Eigen::Map<const Eigen::Matrix<float, 28, 28>>(part.x.col(t).data()).colwise().reverse();
+        out.y.push_back(part.y[static_cast<std::size_t>(t)]);
+        out.y.push_back(part.y[static_cast<std::size_t>(t)]);
+    }
+    return out;
+}
+
 Data prepare(const Options& o, bool for_training) {
     auto [all_train, test] = load_fashion_mnist<float>(o.data);
     Data d;
     if (for_training) {
         auto [train, validation] = split(all_train, o.validation, o.seed);
-        d.train = std::move(train);
+        d.train = o.mirror ? with_mirror_images(train) : std::move(train);
         d.validation = std::move(validation);
     } else {
         d.train = std::move(all_train);
@@ -157,8 +186,10 @@ int run(const Options& o) {
 
     Data d = prepare(o, true);
     Standardizer<float> standardize;
-    standardize.fit(d.train.x).apply(d.train);
-    standardize.apply(d.validation);
+    if (o.standardize) {
+        standardize.fit(d.train.x).apply(d.train);
+        standardize.apply(d.validation);
+    }
     std::printf("train %ld, validation %ld, test %ld samples of %ld features\n", long(d.train.size()),
                 long(d.validation.size()), long(d.test.size()), long(d.train.features()));
 
@@ -205,7 +236,7 @@ int run(const Options& o) {
                 seconds, best.epoch, best.validation_accuracy);
 
     // From here on the network takes raw pixels, as a saved model must.
-    standardize.fold_into(net);
+    if (o.standardize) standardize.fold_into(net);
     if (!o.save.empty()) {
         descent::save(net, o.save,
                       {{"data", "Fashion-MNIST"},
