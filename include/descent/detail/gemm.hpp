@@ -31,12 +31,13 @@
 //    whose term is 0·W(k)_j: left out of the sum, it changes nothing unless that
 //    column holds an infinity or a NaN, which the divergence guard reports.)
 //
-// The GEMM kernel is Eigen's own, reached through Eigen::internal
-// (general_matrix_matrix_product, level3_blocking), whose interface is that of
-// Eigen 3.4. With another Eigen, or with EIGEN_USE_BLAS, or with
-// DESCENT_PLAIN_EIGEN_PRODUCTS defined, matrix-matrix products are Eigen's
-// public expressions instead, on Eigen's own threads (when the program is
-// built with OpenMP), and may allocate.
+// The GEMM is Eigen's own loop, packing and kernel, reached through
+// Eigen::internal (gemm_pack_lhs, gemm_pack_rhs, gebp_kernel, level3_blocking),
+// whose interface is that of Eigen 3.4, with a micro-kernel of ours for its
+// main block under AVX-512 (gemm_kernel.hpp). With another Eigen, or with
+// EIGEN_USE_BLAS, or with DESCENT_PLAIN_EIGEN_PRODUCTS defined, matrix-matrix
+// products are Eigen's public expressions instead, on Eigen's own threads (when
+// the program is built with OpenMP), and may allocate.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
@@ -49,6 +50,7 @@
 #if EIGEN_VERSION_AT_LEAST(3, 4, 0) && !EIGEN_VERSION_AT_LEAST(3, 4, 90) && !defined(EIGEN_USE_BLAS) && \
     !defined(DESCENT_PLAIN_EIGEN_PRODUCTS)
 #define DESCENT_OWN_GEMM 1
+#include "gemm_kernel.hpp"
 #else
 #define DESCENT_OWN_GEMM 0
 #endif
@@ -220,9 +222,8 @@ private:
         using Eigen::Index;
         constexpr bool lhs_row_major = row_major<Lhs>();
         constexpr bool rhs_row_major = row_major<Rhs>();
-        using Kernel = Eigen::internal::general_matrix_matrix_product<
-            Index, Scalar, lhs_row_major ? Eigen::RowMajor : Eigen::ColMajor, false, Scalar,
-            rhs_row_major ? Eigen::RowMajor : Eigen::ColMajor, false, Eigen::ColMajor, 1>;
+        using Kernel = PackedProduct<Scalar, lhs_row_major ? Eigen::RowMajor : Eigen::ColMajor,
+                                     rhs_row_major ? Eigen::RowMajor : Eigen::ColMajor>;
         using Traits = Eigen::internal::gebp_traits<Scalar, Scalar>;
         const auto A = Eigen::internal::blas_traits<Lhs>::extract(A_expr);
         const auto B = Eigen::internal::blas_traits<Rhs>::extract(B_expr);
@@ -273,8 +274,7 @@ private:
                     .setZero();
             Scalar* buffer = scratch_[static_cast<std::size_t>(i)].storage.data();
             Blocking blocking(kc, mc, nc, buffer, buffer + size_a);
-            Kernel::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, 1, C.outerStride(), alpha,
-                        blocking, nullptr);
+            Kernel::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, C.outerStride(), alpha, blocking);
         });
     }
 
