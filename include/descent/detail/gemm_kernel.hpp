@@ -1,31 +1,31 @@
 #pragma once
 // The single-threaded GEMM under Products (gemm.hpp): C += α A B, Eigen 3.4's own loop
 // (general_matrix_matrix_product's sequential run: pack a block of A, pack a block of B, multiply
-// the packed blocks with gebp_kernel), with one change. Where Eigen's register block is 3 packets
-// x 4 columns and there are 32 vector registers (AVX-512), the micro-kernel of that block is ours.
+// the packed blocks as gebp_kernel does), with one change: with AVX-512 (32 vector registers), the
+// micro-kernels of Eigen's register blocks of 3, 2 and 1 packets of rows by 4 columns are ours.
 //
 // Why: GCC (12) compiles Eigen's 3pX4 loop into 12 FMAs that each read their packet of A from
 // memory again, one load per FMA instead of one per packet of A (16 loads for 12 FMAs, and some
 // register moves), and the FMA units wait on the loads: Eigen's kernel ran 144 GFLOP/s on a Zen 5
-// core whose FMA peak is ~220. The same loop with the three packets of A held in registers (an
-// empty asm statement says they are in registers, as Eigen does for ARM's NEON in the same place)
-// ran 209 (the 512 x 784 x 128 product of a 784-512-256-10 network, bench/README.md).
+// core whose FMA peak is ~220. The same loop with the packets of A held in registers (an empty asm
+// statement says they are in registers, as Eigen does for ARM's NEON in the same place) ran 209,
+// on the 512 x 784 x 128 product of a 784-512-256-10 network at batch 128 (bench/README.md).
 //
-// The sums are Eigen's, in Eigen's order: each of the 12 accumulators starts at 0 and adds
-// a_ik b_kj for k in order by an FMA, then C += α acc by an FMA; the rows and columns that do not
-// fill a 3-packet x 4 block go to Eigen's gebp_kernel itself. The results are those of Eigen's
-// kernel, bit for bit (tests/test_gemm.cpp checks it).
+// The sums are Eigen's, in Eigen's order: each accumulator starts at 0 and adds a_ik b_kj for k in
+// order by an FMA (1pX4: even and odd k apart, then added, as Eigen does), then C += α acc by an
+// FMA; the rows and columns that fill no such block go to Eigen's gebp_kernel itself. The results
+// are those of Eigen's kernel, bit for bit (tests/test_gemm_kernel.cpp checks it).
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
 
 #if defined(EIGEN_VECTORIZE_AVX512) && defined(__GNUC__)
 #define DESCENT_OWN_MICRO_KERNEL 1
-// Tells the compiler that the packets are in registers (and may have changed), so that it keeps them there.
-#define DESCENT_IN_REGISTERS(a, b, c) __asm__("" : "+v"(a), "+v"(b), "+v"(c))
+// Tells the compiler that the packet is in a register (and may have changed), so that it keeps it there.
+#define DESCENT_IN_REGISTER(x) __asm__("" : "+v"(x))
 #else
 #define DESCENT_OWN_MICRO_KERNEL 0
-#define DESCENT_IN_REGISTERS(a, b, c)
+#define DESCENT_IN_REGISTER(x)
 #endif
 
 namespace descent::detail {
@@ -43,7 +43,7 @@ struct PackedProduct {
     using Packet = typename Traits::LhsPacket;
     static constexpr Index P = Traits::LhsProgress;  // scalars in a packet of A
 
-    // Ours only where Eigen's gebp would use its 3pX4 block with the plain packet types.
+    // Ours only where Eigen's gebp would use its 3pX4 block, with plain packets of the scalar.
     static constexpr bool own_micro_kernel =
         DESCENT_OWN_MICRO_KERNEL && std::is_floating_point_v<Scalar> && Traits::mr == 3 * P &&
         Traits::nr == 4 && Traits::RhsProgress == 1 &&
@@ -94,10 +94,13 @@ private:
         if constexpr (!own_micro_kernel) {
             Gebp()(res, block_a, block_b, rows, depth, cols, alpha);
         } else {
-            // The packed A' holds its 3-packet panels first (rows / 3P of them, depth x 3P each),
-            // B' its 4-column panels first (depth x 4 each); what follows each is laid out as if
-            // packed alone, so Eigen's gebp takes the rest from there with strides of depth.
+            // The packed A' holds its panels of 3 packets of rows first (depth x 3P each), then one of
+            // 2 packets and panels of 1 packet when the rows leave them, then smaller ones; B' its
+            // panels of 4 columns first (depth x 4 each). What follows a run of panels is laid out as
+            // if packed alone, so Eigen's gebp takes the rest from there with strides of depth.
             const Index rows3 = rows / (3 * P) * (3 * P);
+            const Index rows2 = rows3 + (rows - rows3) / (2 * P) * (2 * P);
+            const Index rows1 = rows2 + (rows - rows2) / P * P;
             const Index cols4 = cols / 4 * 4;
             // Eigen's order: as many 3-packet panels of A' at a time as fit in its L1 beside a
             // panel of B', each taken across every panel of B'.
@@ -111,52 +114,95 @@ private:
                 const Index i_end = std::min(i1 + panel_rows, rows3);
                 for (Index j = 0; j < cols4; j += 4)
                     for (Index i = i1; i < i_end; i += 3 * P)
-                        block_3p_by_4(block_a + i * depth, block_b + j * depth, depth, &res(i, j), res.stride(), alpha);
+                        block_by_4<3>(block_a + i * depth, block_b + j * depth, depth, &res(i, j), res.stride(),
+                                      alpha);
             }
-            if (rows3 > 0 && cols4 < cols)
-                Gebp()(res.getSubMapper(0, cols4), block_a, block_b + cols4 * depth, rows3, depth, cols - cols4,
+            for (Index j = 0; j < cols4; j += 4) {
+                if (rows2 > rows3)
+                    block_by_4<2>(block_a + rows3 * depth, block_b + j * depth, depth, &res(rows3, j),
+                                  res.stride(), alpha);
+                for (Index i = rows2; i < rows1; i += P)
+                    block_by_4<1>(block_a + i * depth, block_b + j * depth, depth, &res(i, j), res.stride(), alpha);
+            }
+            if (rows1 > 0 && cols4 < cols)
+                Gebp()(res.getSubMapper(0, cols4), block_a, block_b + cols4 * depth, rows1, depth, cols - cols4,
                        alpha, depth, depth);
-            if (rows3 < rows)
-                Gebp()(res.getSubMapper(rows3, 0), block_a + rows3 * depth, block_b, rows - rows3, depth, cols, alpha,
+            if (rows1 < rows)
+                Gebp()(res.getSubMapper(rows1, 0), block_a + rows1 * depth, block_b, rows - rows1, depth, cols, alpha,
                        depth, depth);
         }
     }
 
-    // c(0:3P, 0:4) += α a b for one panel a (depth x 3P, k-major) and b (depth x 4, k-major).
-    static void block_3p_by_4(const Scalar* a, const Scalar* b, Index depth, Scalar* c, Index c_stride,
-                              Scalar alpha) {
+    // c(0:N P, 0:4) += α a b for one panel a (depth x N P, k-major) and b (depth x 4, k-major), N
+    // packets of rows: 4 N accumulators, named rather than in an array, which GCC would keep in
+    // memory. For N = 1 Eigen's 1pX4 sums the even and the odd k of each 8 apart and adds the two
+    // at the end; so does this, to give its results.
+    template <int N>
+    static void block_by_4(const Scalar* a, const Scalar* b, Index depth, Scalar* c, Index c_stride,
+                           Scalar alpha) {
+        static_assert(N >= 1 && N <= 3);
         using namespace Eigen::internal;
-        Packet c00 = pset1<Packet>(Scalar(0)), c10 = c00, c20 = c00, c01 = c00, c11 = c00, c21 = c00, c02 = c00,
-               c12 = c00, c22 = c00, c03 = c00, c13 = c00, c23 = c00;
-        for (Index k = 0; k < depth; ++k) {
+        const Packet zero = pset1<Packet>(Scalar(0));
+        // c<packet><column>
+        Packet c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        Packet c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        Packet c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+        // The packets of A at one k, held in registers: without that GCC reads each of them from
+        // memory again at each of its 4 FMAs.
+        Packet x0 = zero, x1 = zero, x2 = zero;
+        auto load = [&](const Scalar* at) {
+            x0 = pload<Packet>(at);
+            DESCENT_IN_REGISTER(x0);
+            if constexpr (N >= 2) {
+                x1 = pload<Packet>(at + P);
+                DESCENT_IN_REGISTER(x1);
+            }
+            if constexpr (N == 3) {
+                x2 = pload<Packet>(at + 2 * P);
+                DESCENT_IN_REGISTER(x2);
+            }
+        };
+        auto column = [&](Scalar bj, Packet& s0, Packet& s1, Packet& s2) {
+            const Packet bk = pset1<Packet>(bj);
+            s0 = pmadd(x0, bk, s0);
+            if constexpr (N >= 2) s1 = pmadd(x1, bk, s1);
+            if constexpr (N == 3) s2 = pmadd(x2, bk, s2);
+        };
+        Index k = 0;
+        if constexpr (N == 1) {
+            Packet d0 = zero, d1 = zero, d2 = zero, d3 = zero;
+            for (const Index peeled = depth / 8 * 8; k < peeled; k += 2, a += 2 * P, b += 8) {
+                prefetch(a + 16 * P);
+                load(a);
+                Packet y = pload<Packet>(a + P);
+                DESCENT_IN_REGISTER(y);
+                column(b[0], c00, c10, c20);
+                column(b[1], c01, c11, c21);
+                column(b[2], c02, c12, c22);
+                column(b[3], c03, c13, c23);
+                d0 = pmadd(y, pset1<Packet>(b[4]), d0);
+                d1 = pmadd(y, pset1<Packet>(b[5]), d1);
+                d2 = pmadd(y, pset1<Packet>(b[6]), d2);
+                d3 = pmadd(y, pset1<Packet>(b[7]), d3);
+            }
+            c00 = padd(c00, d0);
+            c01 = padd(c01, d1);
+            c02 = padd(c02, d2);
+            c03 = padd(c03, d3);
+        }
+        for (; k < depth; ++k, a += N * P, b += 4) {
             prefetch(a + 16 * P);
-            Packet a0 = pload<Packet>(a), a1 = pload<Packet>(a + P), a2 = pload<Packet>(a + 2 * P);
-            // In registers: without this GCC reads each packet of A from memory at each of its 4 FMAs.
-            DESCENT_IN_REGISTERS(a0, a1, a2);
-            Packet bk = pset1<Packet>(b[0]);
-            c00 = pmadd(a0, bk, c00);
-            c10 = pmadd(a1, bk, c10);
-            c20 = pmadd(a2, bk, c20);
-            bk = pset1<Packet>(b[1]);
-            c01 = pmadd(a0, bk, c01);
-            c11 = pmadd(a1, bk, c11);
-            c21 = pmadd(a2, bk, c21);
-            bk = pset1<Packet>(b[2]);
-            c02 = pmadd(a0, bk, c02);
-            c12 = pmadd(a1, bk, c12);
-            c22 = pmadd(a2, bk, c22);
-            bk = pset1<Packet>(b[3]);
-            c03 = pmadd(a0, bk, c03);
-            c13 = pmadd(a1, bk, c13);
-            c23 = pmadd(a2, bk, c23);
-            a += 3 * P;
-            b += 4;
+            load(a);
+            column(b[0], c00, c10, c20);
+            column(b[1], c01, c11, c21);
+            column(b[2], c02, c12, c22);
+            column(b[3], c03, c13, c23);
         }
         const Packet alphav = pset1<Packet>(alpha);
-        auto store = [&](Scalar* col, const Packet& x0, const Packet& x1, const Packet& x2) {
-            pstoreu(col, pmadd(x0, alphav, ploadu<Packet>(col)));
-            pstoreu(col + P, pmadd(x1, alphav, ploadu<Packet>(col + P)));
-            pstoreu(col + 2 * P, pmadd(x2, alphav, ploadu<Packet>(col + 2 * P)));
+        auto store = [&](Scalar* col, const Packet& s0, const Packet& s1, const Packet& s2) {
+            pstoreu(col, pmadd(s0, alphav, ploadu<Packet>(col)));
+            if constexpr (N >= 2) pstoreu(col + P, pmadd(s1, alphav, ploadu<Packet>(col + P)));
+            if constexpr (N == 3) pstoreu(col + 2 * P, pmadd(s2, alphav, ploadu<Packet>(col + 2 * P)));
         };
         store(c, c00, c10, c20);
         store(c + c_stride, c01, c11, c21);
