@@ -39,11 +39,13 @@ void check_same(Eigen::Index m, Eigen::Index n, Eigen::Index k, Eigen::Index kc,
     Eigen::Matrix<T, Eigen::Dynamic, 1> block_a(kc * mc), block_b(kc * nc);
     Blocking<T> blocking(kc, mc, nc, block_a.data(), block_b.data());
     const T alpha = T(-0.375);
-    Eigen::internal::general_matrix_matrix_product<Index, T, LhsOrder, false, T, RhsOrder, false, Eigen::ColMajor,
-                                                   1>::run(m, n, k, A.data(), A.rows(), B.data(), B.rows(),
-                                                           expected.data(), 1, m, alpha, blocking, nullptr);
-    descent::detail::PackedProduct<T, LhsOrder, RhsOrder>::run(m, n, k, A.data(), A.rows(), B.data(), B.rows(),
-                                                                got.data(), m, alpha, blocking);
+    Eigen::internal::general_matrix_matrix_product<Index, T, LhsOrder, false, T, RhsOrder, false,
+                                                   Eigen::ColMajor, 1>::run(m, n, k, A.data(), A.rows(),
+                                                                            B.data(), B.rows(),
+                                                                            expected.data(), 1, m, alpha,
+                                                                            blocking, nullptr);
+    descent::detail::PackedProduct<T, LhsOrder, RhsOrder>::run(m, n, k, A.data(), A.rows(), B.data(),
+                                                               B.rows(), got.data(), m, alpha, blocking);
     CHECK((got.array() == expected.array()).all());
 }
 
@@ -66,9 +68,9 @@ TEMPLATE_TEST_CASE("PackedProduct gives Eigen's GEMM bit for bit", "[gemm]", flo
     struct Shape {
         Eigen::Index m, n, k;
     };
-    for (const Shape s : {Shape{512, 128, 784}, Shape{256, 128, 512}, Shape{10, 128, 256}, Shape{512, 784, 128},
-                          Shape{784, 128, 512}, Shape{97, 53, 301}, Shape{48, 4, 8}, Shape{49, 5, 1},
-                          Shape{95, 7, 13}, Shape{3, 130, 40}, Shape{200, 3, 17}}) {
+    for (const Shape s : {Shape{512, 128, 784}, Shape{256, 128, 512}, Shape{10, 128, 256},
+                          Shape{512, 784, 128}, Shape{784, 128, 512}, Shape{97, 53, 301}, Shape{48, 4, 8},
+                          Shape{49, 5, 1}, Shape{95, 7, 13}, Shape{3, 130, 40}, Shape{200, 3, 17}}) {
         Eigen::Index kc = s.k, mc = s.m, nc = s.n;
         Eigen::internal::computeProductBlockingSizes<T, T, 1>(kc, mc, nc, Eigen::Index(1));
         check_all_orders<T>(s.m, s.n, s.k, kc, mc, nc);
@@ -81,7 +83,8 @@ TEMPLATE_TEST_CASE("PackedProduct gives Eigen's GEMM bit for bit", "[gemm]", flo
 #else
 
 TEST_CASE("PackedProduct is used only with Eigen 3.4's internals", "[gemm]") {
-    descent::test::skip("matrix products are Eigen's public expressions in this build (DESCENT_OWN_GEMM is 0)");
+    descent::test::skip(
+        "matrix products are Eigen's public expressions in this build (DESCENT_OWN_GEMM is 0)");
 }
 
 #endif

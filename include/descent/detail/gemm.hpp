@@ -274,7 +274,8 @@ private:
                     .setZero();
             Scalar* buffer = scratch_[static_cast<std::size_t>(i)].storage.data();
             Blocking blocking(kc, mc, nc, buffer, buffer + size_a);
-            Kernel::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, C.outerStride(), alpha, blocking);
+            Kernel::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, C.outerStride(), alpha,
+                        blocking);
         });
     }
 

@@ -46,14 +46,14 @@ struct PackedProduct {
     // Ours only where Eigen's gebp would use its 3pX4 block, with plain packets of the scalar.
     static constexpr bool own_micro_kernel =
         DESCENT_OWN_MICRO_KERNEL && std::is_floating_point_v<Scalar> && Traits::mr == 3 * P &&
-        Traits::nr == 4 && Traits::RhsProgress == 1 &&
-        std::is_same_v<Packet, typename Traits::RhsPacket> && std::is_same_v<Packet, typename Traits::AccPacket> &&
+        Traits::nr == 4 && Traits::RhsProgress == 1 && std::is_same_v<Packet, typename Traits::RhsPacket> &&
+        std::is_same_v<Packet, typename Traits::AccPacket> &&
         std::is_same_v<Packet, typename Traits::ResPacket> &&
         Eigen::internal::unpacket_traits<Packet>::size == P;
 
     static void run(Index rows, Index cols, Index depth, const Scalar* lhs_data, Index lhs_stride,
-                    const Scalar* rhs_data, Index rhs_stride, Scalar* res_data, Index res_stride, Scalar alpha,
-                    Eigen::internal::level3_blocking<Scalar, Scalar>& blocking) {
+                    const Scalar* rhs_data, Index rhs_stride, Scalar* res_data, Index res_stride,
+                    Scalar alpha, Eigen::internal::level3_blocking<Scalar, Scalar>& blocking) {
         const LhsMapper lhs(lhs_data, lhs_stride);
         const RhsMapper rhs(rhs_data, rhs_stride);
         const ResMapper res(res_data, res_stride);
@@ -77,20 +77,22 @@ struct PackedProduct {
                 pack_lhs(block_a, lhs.getSubMapper(i2, k2), actual_kc, actual_mc);
                 for (Index j2 = 0; j2 < cols; j2 += nc) {
                     const Index actual_nc = std::min(j2 + nc, cols) - j2;
-                    if (!pack_rhs_once || i2 == 0) pack_rhs(block_b, rhs.getSubMapper(k2, j2), actual_kc, actual_nc);
-                    multiply_packed(res.getSubMapper(i2, j2), block_a, block_b, actual_mc, actual_kc, actual_nc,
-                                    alpha);
+                    if (!pack_rhs_once || i2 == 0)
+                        pack_rhs(block_b, rhs.getSubMapper(k2, j2), actual_kc, actual_nc);
+                    multiply_packed(res.getSubMapper(i2, j2), block_a, block_b, actual_mc, actual_kc,
+                                    actual_nc, alpha);
                 }
             }
         }
     }
 
 private:
-    using Gebp = Eigen::internal::gebp_kernel<Scalar, Scalar, Index, ResMapper, Traits::mr, Traits::nr, false, false>;
+    using Gebp =
+        Eigen::internal::gebp_kernel<Scalar, Scalar, Index, ResMapper, Traits::mr, Traits::nr, false, false>;
 
     // res += α A' B' for a packed block A' (rows x depth) and B' (depth x cols): gebp_kernel's job.
-    static void multiply_packed(const ResMapper& res, const Scalar* block_a, const Scalar* block_b, Index rows,
-                                Index depth, Index cols, Scalar alpha) {
+    static void multiply_packed(const ResMapper& res, const Scalar* block_a, const Scalar* block_b,
+                                Index rows, Index depth, Index cols, Scalar alpha) {
         if constexpr (!own_micro_kernel) {
             Gebp()(res, block_a, block_b, rows, depth, cols, alpha);
         } else {
@@ -114,22 +116,23 @@ private:
                 const Index i_end = std::min(i1 + panel_rows, rows3);
                 for (Index j = 0; j < cols4; j += 4)
                     for (Index i = i1; i < i_end; i += 3 * P)
-                        block_by_4<3>(block_a + i * depth, block_b + j * depth, depth, &res(i, j), res.stride(),
-                                      alpha);
+                        block_by_4<3>(block_a + i * depth, block_b + j * depth, depth, &res(i, j),
+                                      res.stride(), alpha);
             }
             for (Index j = 0; j < cols4; j += 4) {
                 if (rows2 > rows3)
                     block_by_4<2>(block_a + rows3 * depth, block_b + j * depth, depth, &res(rows3, j),
                                   res.stride(), alpha);
                 for (Index i = rows2; i < rows1; i += P)
-                    block_by_4<1>(block_a + i * depth, block_b + j * depth, depth, &res(i, j), res.stride(), alpha);
+                    block_by_4<1>(block_a + i * depth, block_b + j * depth, depth, &res(i, j), res.stride(),
+                                  alpha);
             }
             if (rows1 > 0 && cols4 < cols)
-                Gebp()(res.getSubMapper(0, cols4), block_a, block_b + cols4 * depth, rows1, depth, cols - cols4,
-                       alpha, depth, depth);
+                Gebp()(res.getSubMapper(0, cols4), block_a, block_b + cols4 * depth, rows1, depth,
+                       cols - cols4, alpha, depth, depth);
             if (rows1 < rows)
-                Gebp()(res.getSubMapper(rows1, 0), block_a + rows1 * depth, block_b, rows - rows1, depth, cols, alpha,
-                       depth, depth);
+                Gebp()(res.getSubMapper(rows1, 0), block_a + rows1 * depth, block_b, rows - rows1, depth,
+                       cols, alpha, depth, depth);
         }
     }
 
