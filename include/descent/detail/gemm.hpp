@@ -40,6 +40,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -91,49 +92,59 @@ inline std::pair<Eigen::Index, Eigen::Index> slab(Eigen::Index size, int count, 
 }
 
 // An operand of a product as the kernels see it: a matrix stored column by column, each
-// `stride` entries after the one before, used as it is or transposed. Every operand the layers
-// pass (Matrix, Map, Ref, a block of columns, the transpose of one) becomes one of these, so
-// that Products is compiled once per scalar type rather than once per combination of Eigen
-// expression types, each of which brought its own copy of Eigen's GEMV and GEMM machinery.
-template <class Scalar>
+// `stride` entries after the one before, used as it is or, when Transposed, transposed (a
+// row-major matrix). Every operand the layers pass (Matrix, Map, Ref, a block of columns, the
+// transpose of one) becomes one of these, so that Products compiles Eigen's GEMV and GEMM once
+// for each transposition a program uses (W(k) h(k-1), W(k)ᵀ ∇a(k), ∇a(k) h(k-1)ᵀ), not once for
+// each combination of Eigen expression types.
+template <class Scalar, bool Transposed>
 class Operand {
 public:
     using Stored = Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
 
     // rows x cols as used; the stored columns `outer_stride` entries apart.
-    Operand(const Scalar* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index outer_stride, bool transposed)
-        : data_(data), rows_(rows), cols_(cols), stride_(outer_stride), transposed_(transposed) {}
+    Operand(const Scalar* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index outer_stride)
+        : data_(data), rows_(rows), cols_(cols), stride_(outer_stride) {}
 
     const Scalar* data() const { return data_; }
     Eigen::Index rows() const { return rows_; }
     Eigen::Index cols() const { return cols_; }
     Eigen::Index outerStride() const { return stride_; }
-    // The operand is the transpose of what is stored: a row-major matrix.
-    bool transposed() const { return transposed_; }
 
     // What is stored: rows x cols, or cols x rows when transposed.
     Stored stored() const {
-        return transposed_ ? Stored(data_, cols_, rows_, Eigen::OuterStride<>(stride_))
-                           : Stored(data_, rows_, cols_, Eigen::OuterStride<>(stride_));
+        if constexpr (Transposed)
+            return Stored(data_, cols_, rows_, Eigen::OuterStride<>(stride_));
+        else
+            return Stored(data_, rows_, cols_, Eigen::OuterStride<>(stride_));
+    }
+    // The operand itself, as an Eigen expression.
+    auto matrix() const {
+        if constexpr (Transposed)
+            return stored().transpose();
+        else
+            return stored();
     }
     Scalar operator()(Eigen::Index i, Eigen::Index j) const {
-        return transposed_ ? data_[i * stride_ + j] : data_[i + j * stride_];
+        if constexpr (Transposed)
+            return data_[i * stride_ + j];
+        else
+            return data_[i + j * stride_];
     }
 
 private:
     const Scalar* data_;
     Eigen::Index rows_, cols_, stride_;
-    bool transposed_;
 };
 
 // The Operand of a matrix in memory whose entries are contiguous along its inner dimension.
 template <class X>
-Operand<typename X::Scalar> operand(const X& x) {
-    static_assert(int(X::InnerStrideAtCompileTime) == 1 || int(X::InnerStrideAtCompileTime) == 0,
+auto operand(const X& x) {
+    static_assert(int(X::InnerStrideAtCompileTime) == 1,
                   "descent::detail::Products takes matrices whose entries are contiguous along a column "
                   "(or along a row, for a transpose)");
-    const bool row_major = (int(X::Flags) & Eigen::RowMajorBit) != 0;
-    return {x.data(), x.rows(), x.cols(), x.outerStride(), row_major};
+    return Operand<typename X::Scalar, (int(X::Flags) & Eigen::RowMajorBit) != 0>(x.data(), x.rows(), x.cols(),
+                                                                                   x.outerStride());
 }
 
 template <class Scalar>
@@ -157,10 +168,11 @@ public:
     void multiply(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
         multiply(C, operand(A), operand(B), alpha, accumulate);
     }
-    // The same over operands: the one body every product of the scalar type runs. Not inlined,
-    // so that each caller does not compile (and optimise) a copy of it.
-    DESCENT_PRODUCTS_CALL void multiply(Eigen::Map<Matrix> C, const Operand<Scalar>& A, const Operand<Scalar>& B,
-                                        Scalar alpha, bool accumulate) {
+    // The same over operands: one body for each transposition, compiled as a function of its own
+    // rather than inlined into each caller.
+    template <bool TA, bool TB>
+    DESCENT_PRODUCTS_CALL void multiply(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A,
+                                        const Operand<Scalar, TB>& B, Scalar alpha, bool accumulate) {
         eigen_assert(C.rows() == A.rows() && C.cols() == B.cols() && A.cols() == B.rows());
         const Eigen::Index m = C.rows(), n = C.cols(), k = A.cols();
         if (m == 0 || n == 0) return;
@@ -171,35 +183,41 @@ public:
         if (n == 1) return matrix_vector(C, A, B, alpha, accumulate);
         if (k == 1) return outer(C, A, B, alpha, accumulate);
 #if DESCENT_OWN_GEMM
-        gemm(C, A, B, alpha, accumulate);
+        if constexpr (TA && TB) {
+            // Aᵀ Bᵀ, which no layer asks for, runs as A Bᵀ on a copy of A: one kernel fewer.
+            lhs_copy_ = A.matrix();
+            gemm(C, Operand<Scalar, false>(lhs_copy_.data(), m, k, m), B, alpha, accumulate);
+        } else {
+            gemm(C, A, B, alpha, accumulate);
+        }
 #else
-        const auto product = [&](const auto& a, const auto& b) {
-            if (accumulate)
-                C.noalias() += alpha * a * b;
-            else
-                C.noalias() = alpha * a * b;
-        };
-        if (A.transposed() && B.transposed())
-            product(A.stored().transpose(), B.stored().transpose());
-        else if (A.transposed())
-            product(A.stored().transpose(), B.stored());
-        else if (B.transposed())
-            product(A.stored(), B.stored().transpose());
+        if (accumulate)
+            C.noalias() += alpha * A.matrix() * B.matrix();
         else
-            product(A.stored(), B.stored());
+            C.noalias() = alpha * A.matrix() * B.matrix();
 #endif
     }
 
 private:
-    using Stored = typename Operand<Scalar>::Stored;
+    using Stored = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
     using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
     // A column of an operand: contiguous in a stored column, strided in a stored row.
     using Column = Eigen::Map<const Vector>;
     using StridedColumn = Eigen::Map<const Vector, 0, Eigen::InnerStride<>>;
+    template <bool Transposed>
+    using ColumnOf = std::conditional_t<Transposed, StridedColumn, Column>;
+    template <bool Transposed>
+    static ColumnOf<Transposed> first_column(const Operand<Scalar, Transposed>& X) {
+        if constexpr (Transposed)
+            return StridedColumn(X.data(), X.rows(), Eigen::InnerStride<>(X.outerStride()));
+        else
+            return Column(X.data(), X.rows());
+    }
 
     // c += α Σ_j b_j A(:, j) over the j where b_j ≠ 0 (point 3 above), four columns
     // to a pass over c. A's columns are contiguous (A is not transposed).
-    static void add_nonzero_columns(Eigen::Map<Matrix> C, const Stored& A, const StridedColumn& b, Scalar alpha) {
+    template <class Vec>
+    static void add_nonzero_columns(Eigen::Map<Matrix> C, const Stored& A, const Vec& b, Scalar alpha) {
         auto c = C.col(0);
         Eigen::Index j[4];
         int found = 0;
@@ -216,66 +234,54 @@ private:
     }
 
     // c = α A b (+ c), cut by rows of A: each slab is a matrix-vector product of its own.
-    static void matrix_vector(Eigen::Map<Matrix> C, const Operand<Scalar>& A, const Operand<Scalar>& B,
+    template <bool TA, bool TB>
+    static void matrix_vector(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B,
                               Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), k = A.cols();
         const int count = threads_for(double(m) * double(k), min_gemv_work_per_thread, m / 16);
-        // b = B(:, 0): contiguous unless B is a transposed row.
-        const StridedColumn b(B.data(), k, Eigen::InnerStride<>(B.transposed() ? B.outerStride() : 1));
-        if (!A.transposed() && count == 1) {
-            if (!accumulate) C.setZero();
-            return add_nonzero_columns(C, A.stored(), b, alpha);
+        const auto b = first_column(B);
+        if constexpr (!TA) {
+            if (count == 1) {
+                if (!accumulate) C.setZero();
+                return add_nonzero_columns(C, A.stored(), b, alpha);
+            }
         }
-        // Eigen's GEMV over slabs of rows: of A's columns, or of A's rows when A is transposed
-        // (Eigen's row-major kernel, which takes b contiguous or copies it).
-        const auto run = [&](const auto& a_all, const auto& b) {
-            run_on_threads(count, [&](int i, int actual) {
-                const auto [begin, end] = slab(m, actual, i, 16);
-                if (begin == end) return;
-                auto c = C.col(0).segment(begin, end - begin);
-                const auto a = a_all.middleRows(begin, end - begin);
-                if (accumulate)
-                    c.noalias() += alpha * a * b;
-                else
-                    c.noalias() = alpha * a * b;
-            });
-        };
-        if (!A.transposed())
-            run(A.stored(), b);
-        else if (!B.transposed())
-            run(A.stored().transpose(), Column(B.data(), k));
-        else
-            run(A.stored().transpose(), b);
+        const auto a_all = A.matrix();
+        run_on_threads(count, [&](int i, int actual) {
+            const auto [begin, end] = slab(m, actual, i, 16);
+            if (begin == end) return;
+            auto c = C.col(0).segment(begin, end - begin);
+            const auto a = a_all.middleRows(begin, end - begin);
+            if (accumulate)
+                c.noalias() += alpha * a * b;
+            else
+                c.noalias() = alpha * a * b;
+        });
     }
 
     // C = α a bᵀ (+ C) for a depth of 1 (∇W(k) = ∇a(k) h(k-1)ᵀ of one sample): one pass
     // over C, a column at a time, skipping the columns whose b_j is 0 when accumulating
     // (point 3 above). Cut by rows, as matrix_vector is, only for matrices beyond a cache
     // (min_gemv_work_per_thread, point 2).
-    static void outer(Eigen::Map<Matrix> C, const Operand<Scalar>& A, const Operand<Scalar>& B, Scalar alpha,
-                      bool accumulate) {
+    template <bool TA, bool TB>
+    static void outer(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B,
+                      Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), n = C.cols();
         const int count = threads_for(double(m) * double(n), min_gemv_work_per_thread, m / 16);
-        // a = A(:, 0): contiguous unless A is a transposed row.
-        const auto run = [&](const auto& a_all) {
-            run_on_threads(count, [&](int i, int actual) {
-                const auto [begin, end] = slab(m, actual, i, 16);
-                if (begin == end) return;
-                const auto a = a_all.segment(begin, end - begin);
-                for (Eigen::Index j = 0; j < n; ++j) {
-                    auto c = C.col(j).segment(begin, end - begin);
-                    const Scalar s = alpha * B(0, j);
-                    if (!accumulate)
-                        c = s * a;
-                    else if (s != Scalar(0))  // point 3 above
-                        c += s * a;
-                }
-            });
-        };
-        if (A.transposed())
-            run(StridedColumn(A.data(), m, Eigen::InnerStride<>(A.outerStride())));
-        else
-            run(Column(A.data(), m));
+        const auto a_all = first_column(A);
+        run_on_threads(count, [&](int i, int actual) {
+            const auto [begin, end] = slab(m, actual, i, 16);
+            if (begin == end) return;
+            const auto a = a_all.segment(begin, end - begin);
+            for (Eigen::Index j = 0; j < n; ++j) {
+                auto c = C.col(j).segment(begin, end - begin);
+                const Scalar s = alpha * B(0, j);
+                if (!accumulate)
+                    c = s * a;
+                else if (s != Scalar(0))  // point 3 above
+                    c += s * a;
+            }
+        });
     }
 
 #if DESCENT_OWN_GEMM
@@ -300,21 +306,15 @@ private:
         }
     };
 
-    // Eigen's kernel for C = A B with A and B stored in the given orders.
-    template <int LhsOrder, int RhsOrder>
-    using Kernel = Eigen::internal::general_matrix_matrix_product<Eigen::Index, Scalar, LhsOrder, false, Scalar,
-                                                                  RhsOrder, false, Eigen::ColMajor, 1>;
-
-    void gemm(Eigen::Map<Matrix> C, const Operand<Scalar>& A_in, const Operand<Scalar>& B, Scalar alpha,
+    template <bool TA, bool TB>
+    void gemm(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B, Scalar alpha,
               bool accumulate) {
         using Eigen::Index;
-        // Aᵀ Bᵀ, which no layer asks for, runs as A Bᵀ on a copy of A: one kernel fewer to compile.
-        if (A_in.transposed() && B.transposed()) lhs_copy_ = A_in.stored().transpose();
-        const Operand<Scalar> A = A_in.transposed() && B.transposed()
-                                      ? Operand<Scalar>(lhs_copy_.data(), A_in.rows(), A_in.cols(), A_in.rows(), false)
-                                      : A_in;
-        const bool lhs_row_major = A.transposed();
-        const bool rhs_row_major = B.transposed();
+        constexpr bool lhs_row_major = TA;
+        constexpr bool rhs_row_major = TB;
+        using Kernel = Eigen::internal::general_matrix_matrix_product<
+            Index, Scalar, lhs_row_major ? Eigen::RowMajor : Eigen::ColMajor, false, Scalar,
+            rhs_row_major ? Eigen::RowMajor : Eigen::ColMajor, false, Eigen::ColMajor, 1>;
         using Traits = Eigen::internal::gebp_traits<Scalar, Scalar>;
         const Scalar* a = A.data();
         const Scalar* b = B.data();
@@ -363,16 +363,8 @@ private:
                     .setZero();
             Scalar* buffer = scratch_[static_cast<std::size_t>(i)].storage.data();
             Blocking blocking(kc, mc, nc, buffer, buffer + size_a);
-            const auto run = [&](auto kernel) {
-                decltype(kernel)::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, 1, C.outerStride(),
-                                      alpha, blocking, nullptr);
-            };
-            if (lhs_row_major)
-                run(Kernel<Eigen::RowMajor, Eigen::ColMajor>{});
-            else if (rhs_row_major)
-                run(Kernel<Eigen::ColMajor, Eigen::RowMajor>{});
-            else
-                run(Kernel<Eigen::ColMajor, Eigen::ColMajor>{});
+            Kernel::run(rows, cols, k, a_slab, a_stride, b_slab, b_stride, c_slab, 1, C.outerStride(), alpha,
+                        blocking, nullptr);
         });
     }
 
