@@ -284,10 +284,10 @@ public:
     // ∇θ of the mean loss over the batch, into gradient(); returns that loss (with dropout's
     // masks when dropout is on). θ is never changed; on a throw, nothing observable is.
     Scalar compute_gradient(const Eigen::Ref<const Matrix>& x, std::span<const int> labels) {
-        return train(x, Targets<Scalar>(labels), at("compute_gradient"), backward_step);
+        return train(x, Targets<Scalar>(labels), at("compute_gradient"), false);
     }
     Scalar compute_gradient(const Eigen::Ref<const Matrix>& x, const Eigen::Ref<const Matrix>& targets) {
-        return train(x, Targets<Scalar>(targets), at("compute_gradient"), backward_step);
+        return train(x, Targets<Scalar>(targets), at("compute_gradient"), false);
     }
 
     // One step of gradient descent without regularization, θ ← θ - α∇θ l, fused into
@@ -297,7 +297,7 @@ public:
     // Returns l at θ before the step. throws: as compute_gradient, before θ changes.
     Scalar descend(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y,
                    Scalar alpha) requires Sequence::descends {
-        const Scalar l = train(x, y, at("descend"), propagate_step);
+        const Scalar l = train(x, y, at("descend"), true);
         take_steps(x, alpha);
         return l;
     }
@@ -314,7 +314,7 @@ public:
     // throws: as compute_gradient, before θ changes.
     std::optional<Scalar> descend_guarded(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y,
                                           Scalar alpha, double limit) requires Sequence::descends {
-        const Scalar l = train(x, y, at("step"), propagate_step);
+        const Scalar l = train(x, y, at("step"), true);
         if (!std::isfinite(static_cast<double>(l))) return std::nullopt;
         const std::size_t depth = layers_.size();
         if (bounds_.size() != depth) bounds_.assign(depth, -1.0);
@@ -397,13 +397,16 @@ private:
         return {m.data(), m.rows(), m.cols()};
     }
 
-    static constexpr auto backward_step = [](auto& layer, const auto& h_prev, const auto& grad_h,
-                                             bool propagate) {
-        return layer.backward(h_prev, grad_h, propagate);
-    };
-    static constexpr auto propagate_step = [](auto& layer, const auto&, const auto& grad_h, bool propagate) {
-        return layer.propagate(grad_h, propagate);
-    };
+    // Layer k's part of backpropagation: backward(), which stores ∇W(k) and ∇b(k), or, for the
+    // fused descent (fused), propagate(), which keeps ∇a(k) for descend().
+    template <class L>
+    static View backward_step(L& layer, const Eigen::Ref<const Matrix>& h_prev, const Eigen::Ref<const Matrix>& grad_h,
+                              bool propagate, bool fused) {
+        if constexpr (requires { layer.propagate(grad_h, propagate); }) {
+            if (fused) return view(layer.propagate(grad_h, propagate));
+        }
+        return view(layer.backward(h_prev, grad_h, propagate));
+    }
 
     // The second pass of descend: each layer's step with the ∇a(k) its propagate() kept, on the
     // input h̃(k-1) it saw in the forward pass.
@@ -501,10 +504,9 @@ private:
         });
     }
 
-    // Forward with dropout, the head's loss and ∇a(L+1), then backward through `step`.
-    template <class Step>
-    Scalar train(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where,
-                 Step&& step) {
+    // Forward with dropout, the head's loss and ∇a(L+1), then backward (backward_step): one
+    // function for compute_gradient and the fused descent, compiled once.
+    Scalar train(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where, bool fused) {
         check(x, y, where);
         const auto a = run_forward(x, true);
         auto f = f_.shape(a.rows(), a.cols());
@@ -515,7 +517,7 @@ private:
             H::gradient(a, f, y, grad);
             return value;
         });
-        run_backward(x, view(grad), true, step);
+        run_backward(x, view(grad), true, fused);
         return l;
     }
 
@@ -536,18 +538,17 @@ private:
 
     // From ∇a(L+1) down to layer 1: layer k takes h̃(k-1), the input it saw, and ∇h̃(k); the
     // ∇h̃(k-1) = W(k)ᵀ ∇a(k) it returns goes through dropout's mask to give ∇h(k-1).
-    template <class Step>
-    void run_backward(const Eigen::Ref<const Matrix>& x, View grad, bool training, Step&& step) {
+    void run_backward(const Eigen::Ref<const Matrix>& x, View grad, bool training, bool fused) {
         for (std::size_t k = layers_.size() - 1; k > 0; --k) {
             const bool dropped = training && dropout_on_ && dropout_[k - 1].rate() > 0;
             const View h_prev =
                 dropped ? view(dropout_[k - 1].output())
                         : layers_.visit(k - 1, [](const auto& layer) { return view(layer.output()); });
             grad = layers_.visit(
-                k, [&](auto& layer) { return view(step(layer, h_prev.map(), grad.map(), true)); });
+                k, [&](auto& layer) { return backward_step(layer, h_prev.map(), grad.map(), true, fused); });
             if (dropped) grad = view(dropout_[k - 1].backward(grad.map()));
         }
-        layers_.visit(0, [&](auto& layer) { return view(step(layer, x, grad.map(), false)); });
+        layers_.visit(0, [&](auto& layer) { return backward_step(layer, x, grad.map(), false, fused); });
     }
 
     void check_chain() const {
