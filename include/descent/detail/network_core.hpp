@@ -25,6 +25,7 @@
 #include "../layers/dropout.hpp"
 #include "../losses/targets.hpp"
 #include "../parameter_block.hpp"
+#include "message.hpp"
 #include "random.hpp"
 #include "validate.hpp"
 #include "workspace.hpp"
@@ -168,8 +169,8 @@ public:
     void set_dropout(std::size_t k, double rate) {
         const std::size_t i = hidden_index(k, at("set_dropout"));
         if (!(rate >= 0 && rate < 1))
-            throw argument_error(at("set_dropout").text() + ": the rate of hidden layer " +
-                                 std::to_string(k) + " must be in [0, 1), got " + detail::number(rate));
+            throw argument_error(join({at("set_dropout").text(), ": the rate of hidden layer ", k,
+                                       " must be in [0, 1), got ", number(rate)}));
         dropout_[i].set_rate(rate);
         dropout_on_ = false;
         for (const auto& d : dropout_) dropout_on_ = dropout_on_ || d.rate() > 0;
@@ -208,10 +209,10 @@ public:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (!H::predicts_classes(outputs()))
-                throw argument_error(
-                    at("predict").text() + ": the " + H::name + " head with " + std::to_string(outputs()) +
-                    " outputs gives no single class per sample: use predict_values (" +
-                    (H::has_probabilities ? "a 0/1 decision per output" : "the values f(x)") + ")");
+                throw argument_error(join({at("predict").text(), ": the ", H::name, " head with ", outputs(),
+                                           " outputs gives no single class per sample: use predict_values (",
+                                           H::has_probabilities ? "a 0/1 decision per output" : "the values f(x)",
+                                           ")"}));
             const auto a = run_forward(x, false);
             std::vector<int> labels(static_cast<std::size_t>(a.cols()));
             for (Eigen::Index j = 0; j < a.cols(); ++j)
@@ -229,8 +230,8 @@ public:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (!H::has_probabilities)
-                throw argument_error(at("predict_proba").text() + ": the " + H::name +
-                                     " head gives real values, not probabilities: use predict_values");
+                throw argument_error(join({at("predict_proba").text(), ": the ", H::name,
+                                           " head gives real values, not probabilities: use predict_values"}));
             const auto a = run_forward(x, false);
             Matrix f(a.rows(), a.cols());
             H::output(a, f);
@@ -446,19 +447,19 @@ private:
 
     std::size_t hidden_index(std::size_t k, const Where& where) const {
         if (k < 1 || k > dropout_.size())
-            throw argument_error(where.text() + ": hidden layer " + std::to_string(k) +
-                                 (dropout_.empty() ? " does not exist: this network has no hidden layer"
-                                                   : " does not exist: the hidden layers are 1 to " +
-                                                         std::to_string(dropout_.size())) +
-                                 " (dropout applies to h(k) of a hidden layer, never to the output a(L+1))");
+            throw argument_error(join({where.text(), ": hidden layer ", k,
+                                       dropout_.empty() ? " does not exist: this network has no hidden layer"
+                                                        : " does not exist: the hidden layers are 1 to ",
+                                       dropout_.empty() ? std::string() : join({dropout_.size()}),
+                                       " (dropout applies to h(k) of a hidden layer, never to the output a(L+1))"}));
         return k - 1;
     }
 
     // One sample as a batch of one column. throws: shape_error for the wrong count of features.
     Eigen::Map<const Matrix> one(std::span<const Scalar> sample, const char* function) const {
         if (static_cast<Eigen::Index>(sample.size()) != inputs())
-            throw shape_error(at(function).text() + ": a sample of " + std::to_string(sample.size()) +
-                              " features, the first layer takes " + std::to_string(inputs()));
+            throw shape_error(join({at(function).text(), ": a sample of ", sample.size(),
+                                    " features, the first layer takes ", inputs()}));
         return {sample.data(), inputs(), 1};
     }
 
@@ -475,8 +476,8 @@ private:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (H::classes(outputs()) == 0)
-                throw argument_error(where.text() + ": the " + H::name +
-                                     " head predicts real values, it has no accuracy (see its loss)");
+                throw argument_error(
+                    join({where.text(), ": the ", H::name, " head predicts real values, it has no accuracy (see its loss)"}));
             H::check_targets(y, outputs(), x.cols(), where);
             const auto a = run_forward(x, false);
             return static_cast<double>(H::count_correct(a, y)) / static_cast<double>(a.cols());
@@ -497,8 +498,8 @@ private:
             using H = typename decltype(head)::type;
             if (H::classes(outputs()) == 0) return -1;
             if (y.samples() != a.cols)
-                throw shape_error(where.text() + ": targets for " + std::to_string(y.samples()) +
-                                  " samples, but the last forward pass had " + std::to_string(a.cols));
+                throw shape_error(join({where.text(), ": targets for ", y.samples(),
+                                        " samples, but the last forward pass had ", a.cols}));
             H::check_targets(y, outputs(), a.cols, where);
             return H::count_correct(a.map(), y);
         });
@@ -556,9 +557,8 @@ private:
             const auto given = layers_.visit(k - 1, [](const auto& layer) { return layer.outputs(); });
             const auto taken = layers_.visit(k, [](const auto& layer) { return layer.inputs(); });
             if (given != taken)
-                throw shape_error(std::string(Sequence::object) + ": layer " + std::to_string(k + 1) +
-                                  " takes " + std::to_string(taken) + " inputs but layer " +
-                                  std::to_string(k) + " gives " + std::to_string(given) + " outputs");
+                throw shape_error(join({Sequence::object, ": layer ", k + 1, " takes ", taken, " inputs but layer ", k,
+                                        " gives ", given, " outputs"}));
         }
     }
 
@@ -572,11 +572,10 @@ private:
             ++k;
             // out (in + 1) <= limit - total, without overflowing on the way.
             if (in == limit || out > (limit - total) / (in + 1))
-                throw argument_error(std::string(Sequence::object) + ": layer " + std::to_string(k) + " of " +
-                                     std::to_string(in) + " x " + std::to_string(out) +
-                                     " takes the parameter count beyond what an Eigen::Index counts");
-            blocks_.push_back({"W(" + std::to_string(k) + ")", total, out, in, true});
-            blocks_.push_back({"b(" + std::to_string(k) + ")", total + out * in, out, 1, false});
+                throw argument_error(join({Sequence::object, ": layer ", k, " of ", in, " x ", out,
+                                           " takes the parameter count beyond what an Eigen::Index counts"}));
+            blocks_.push_back({join({"W(", k, ")"}), total, out, in, true});
+            blocks_.push_back({join({"b(", k, ")"}), total + out * in, out, 1, false});
             total += layer.parameter_count();
         });
         theta_ = Vector::Zero(total);

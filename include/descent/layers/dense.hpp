@@ -11,6 +11,7 @@
 #include "../activations/identity.hpp"
 #include "../detail/gemm.hpp"
 #include "../detail/layer_call.hpp"
+#include "../detail/message.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
 #include "../initializers/default_initializer.hpp"
@@ -35,8 +36,8 @@ public:
     // requires: inputs > 0, outputs > 0; throws argument_error otherwise.
     Dense(Eigen::Index inputs, Eigen::Index outputs) : inputs_(inputs), outputs_(outputs) {
         if (inputs <= 0 || outputs <= 0)
-            throw argument_error("Dense layer needs positive sizes, got " + std::to_string(inputs) +
-                                 " inputs and " + std::to_string(outputs) + " outputs");
+            throw argument_error(
+                detail::join({"Dense layer needs positive sizes, got ", inputs, " inputs and ", outputs, " outputs"}));
     }
 
     Eigen::Index inputs() const { return inputs_; }
