@@ -426,20 +426,29 @@ private:
         const auto grad_a = layers_.visit(k, [](const auto& layer) { return view(layer.kept_gradient()); });
         const double r = static_cast<double>(
             grad_a.map().cwiseAbs().rowwise().sum().template maxCoeff<Eigen::PropagateNaN>());
-        const double eta = static_cast<double>(
-            k == 0 ? x.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>()
-                   : hidden_input(k).map().cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
+        double eta = 0;
+        if (k == 0) {
+            eta = largest_magnitude(x.data(), x.rows(), x.cols(), x.outerStride());
+        } else {
+            const View h = hidden_input(k);
+            eta = largest_magnitude(h.data, h.rows, h.cols, h.rows);
+        }
         if (std::isnan(r) || std::isnan(eta)) return std::numeric_limits<double>::quiet_NaN();
         return alpha * r * std::max(eta, 1.0);
+    }
+    // max |m| over a matrix in memory, NaN when it holds a NaN: x, each h(k-1) and each block of θ
+    // through one function, where an expression per type compiled an unrolled reduction each.
+    static double largest_magnitude(const Scalar* data, Eigen::Index rows, Eigen::Index cols,
+                                    Eigen::Index outer_stride) {
+        const Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> m(data, rows, cols, Eigen::OuterStride<>(outer_stride));
+        return static_cast<double>(m.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
     }
     // max |θ| over layer k's blocks, W(k) and b(k).
     double largest_parameter(std::size_t k) const {
         double largest = 0;
         for (std::size_t i = 2 * k; i < 2 * k + 2 && i < blocks_.size(); ++i) {
             const auto& block = blocks_[i];
-            const double m = static_cast<double>(theta_.segment(block.offset, block.size())
-                                                     .cwiseAbs()
-                                                     .template maxCoeff<Eigen::PropagateNaN>());
+            const double m = largest_magnitude(theta_.data() + block.offset, block.size(), 1, block.size());
             largest = std::isnan(m) ? std::numeric_limits<double>::infinity() : std::max(largest, m);
         }
         return largest;
