@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "detail/message.hpp"
+
 namespace descent {
 
 // One layer k: "dense" with activation g, a(k) = W(k) h(k-1) + b(k), h(k) = g(a(k)).
@@ -63,14 +65,15 @@ namespace descent {
 // each hidden layer's width with its activation, the output layer's width last.
 inline std::string describe(const Architecture& a) {
     if (a.layers.empty()) return "no layers";
-    std::string text = std::to_string(a.layers.front().inputs);
+    std::string text = detail::join({a.layers.front().inputs});
     for (const auto& layer : a.layers) {
-        text += '-' + std::to_string(layer.outputs);
-        if (layer.kind != "dense") text += ':' + layer.kind;
-        if (&layer != &a.layers.back() || layer.activation != "identity") text += ':' + layer.activation;
-        if (layer.dropout > 0) text += ":dropout=" + std::to_string(layer.dropout);
+        detail::append(text, {"-", layer.outputs});
+        if (layer.kind != "dense") detail::append(text, {":", layer.kind});
+        if (&layer != &a.layers.back() || layer.activation != "identity") detail::append(text, {":", layer.activation});
+        if (layer.dropout > 0) detail::append(text, {":dropout=", std::to_string(layer.dropout)});
     }
-    return text + " (" + a.head + ", " + a.scalar + ")";
+    detail::append(text, {" (", a.head, ", ", a.scalar, ")"});
+    return text;
 }
 
 }  // namespace descent

@@ -28,6 +28,7 @@
 
 #include "activations/identity.hpp"
 #include "architecture.hpp"
+#include "detail/message.hpp"
 #include "detail/network_core.hpp"
 #include "error.hpp"
 #include "layers/layer.hpp"
@@ -163,13 +164,12 @@ private:
     template <std::size_t... K>
     static LayerTuple<Layers...> make_layers(std::span<const Eigen::Index> sizes, std::index_sequence<K...>) {
         if (sizes.size() != depth + 1)
-            throw shape_error("Mlp: " + std::to_string(depth) + " layers need " + std::to_string(depth + 1) +
-                              " sizes (H_0, ..., H_(L+1)), got " + std::to_string(sizes.size()));
+            throw shape_error(
+                join({"Mlp: ", depth, " layers need ", depth + 1, " sizes (H_0, ..., H_(L+1)), got ", sizes.size()}));
         // Checked here rather than left to the layers, whose message cannot say which H_k it was.
         for (std::size_t k = 0; k < sizes.size(); ++k)
             if (sizes[k] < 1)
-                throw argument_error("Mlp: size H_" + std::to_string(k) + " is " + std::to_string(sizes[k]) +
-                                     ", expected at least 1");
+                throw argument_error(join({"Mlp: size H_", k, " is ", sizes[k], ", expected at least 1"}));
         return {std::tuple<Layers...>(Layers(sizes[K], sizes[K + 1])...)};
     }
 

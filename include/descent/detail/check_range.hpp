@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../error.hpp"
+#include "message.hpp"
 
 namespace descent::detail {
 
@@ -21,7 +22,7 @@ inline std::string number(double value) {
 }
 
 [[noreturn]] inline void out_of_range(const char* where, const char* what, const char* range, double value) {
-    throw argument_error(std::string(where) + ": " + what + " must be " + range + ", got " + number(value));
+    throw argument_error(join({where, ": ", what, " must be ", range, ", got ", number(value)}));
 }
 
 // value > 0 and finite.
@@ -42,8 +43,7 @@ inline void require_unit_interval(double value, const char* where, const char* w
 // An integer count of at least `least`.
 inline void require_at_least(long long value, long long least, const char* where, const char* what) {
     if (value < least)
-        throw argument_error(std::string(where) + ": " + what + " must be at least " + std::to_string(least) +
-                             ", got " + std::to_string(value));
+        throw argument_error(join({where, ": ", what, " must be at least ", least, ", got ", value}));
 }
 
 }  // namespace descent::detail

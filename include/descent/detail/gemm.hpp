@@ -55,6 +55,14 @@
 #define DESCENT_OWN_GEMM 0
 #endif
 
+// Products' one body per scalar type is compiled as a function of its own, not inlined into
+// each caller, which would compile and optimise a copy of Eigen's kernels per call site.
+#if defined(_MSC_VER)
+#define DESCENT_PRODUCTS_CALL __declspec(noinline)
+#else
+#define DESCENT_PRODUCTS_CALL [[gnu::noinline]]
+#endif
+
 namespace descent::detail {
 
 // A slab must hold at least this many multiply-adds for a product to be cut
@@ -85,6 +93,62 @@ inline std::pair<Eigen::Index, Eigen::Index> slab(Eigen::Index size, int count, 
     return {begin, end};
 }
 
+// An operand of a product as the kernels see it: a matrix stored column by column, each
+// `stride` entries after the one before, used as it is or, when Transposed, transposed (a
+// row-major matrix). Every operand the layers pass (Matrix, Map, Ref, a block of columns, the
+// transpose of one) becomes one of these, so that Products compiles Eigen's GEMV and GEMM once
+// for each transposition a program uses (W(k) h(k-1), W(k)ᵀ ∇a(k), ∇a(k) h(k-1)ᵀ), not once for
+// each combination of Eigen expression types.
+template <class Scalar, bool Transposed>
+class Operand {
+public:
+    using Stored = Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+
+    // rows x cols as used; the stored columns `outer_stride` entries apart.
+    Operand(const Scalar* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index outer_stride)
+        : data_(data), rows_(rows), cols_(cols), stride_(outer_stride) {}
+
+    const Scalar* data() const { return data_; }
+    Eigen::Index rows() const { return rows_; }
+    Eigen::Index cols() const { return cols_; }
+    Eigen::Index outerStride() const { return stride_; }
+
+    // What is stored: rows x cols, or cols x rows when transposed.
+    Stored stored() const {
+        if constexpr (Transposed)
+            return Stored(data_, cols_, rows_, Eigen::OuterStride<>(stride_));
+        else
+            return Stored(data_, rows_, cols_, Eigen::OuterStride<>(stride_));
+    }
+    // The operand itself, as an Eigen expression.
+    auto matrix() const {
+        if constexpr (Transposed)
+            return stored().transpose();
+        else
+            return stored();
+    }
+    Scalar operator()(Eigen::Index i, Eigen::Index j) const {
+        if constexpr (Transposed)
+            return data_[i * stride_ + j];
+        else
+            return data_[i + j * stride_];
+    }
+
+private:
+    const Scalar* data_;
+    Eigen::Index rows_, cols_, stride_;
+};
+
+// The Operand of a matrix in memory whose entries are contiguous along its inner dimension.
+template <class X>
+auto operand(const X& x) {
+    static_assert(int(X::InnerStrideAtCompileTime) == 1,
+                  "descent::detail::Products takes matrices whose entries are contiguous along a column "
+                  "(or along a row, for a transpose)");
+    return Operand<typename X::Scalar, (int(X::Flags) & Eigen::RowMajorBit) != 0>(x.data(), x.rows(), x.cols(),
+                                                                                   x.outerStride());
+}
+
 template <class Scalar>
 class Products {
 public:
@@ -104,6 +168,13 @@ public:
     // requires: the shapes agree and C overlaps neither A nor B.
     template <class Lhs, class Rhs>
     void multiply(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
+        multiply(C, operand(A), operand(B), alpha, accumulate);
+    }
+    // The same over operands: one body for each transposition, compiled as a function of its own
+    // rather than inlined into each caller.
+    template <bool TA, bool TB>
+    DESCENT_PRODUCTS_CALL void multiply(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A,
+                                        const Operand<Scalar, TB>& B, Scalar alpha, bool accumulate) {
         eigen_assert(C.rows() == A.rows() && C.cols() == B.cols() && A.cols() == B.rows());
         const Eigen::Index m = C.rows(), n = C.cols(), k = A.cols();
         if (m == 0 || n == 0) return;
@@ -114,20 +185,42 @@ public:
         if (n == 1) return matrix_vector(C, A, B, alpha, accumulate);
         if (k == 1) return outer(C, A, B, alpha, accumulate);
 #if DESCENT_OWN_GEMM
-        gemm(C, A, B, alpha, accumulate);
+        if constexpr (TA && TB) {
+            // Aᵀ Bᵀ, which no layer asks for, runs as A Bᵀ on a copy of A: one kernel fewer.
+            lhs_copy_ = A.matrix();
+            gemm(C, Operand<Scalar, false>(lhs_copy_.data(), m, k, m), B, alpha, accumulate);
+        } else {
+            gemm(C, A, B, alpha, accumulate);
+        }
 #else
         if (accumulate)
-            C.noalias() += alpha * A * B;
+            C.noalias() += alpha * A.matrix() * B.matrix();
         else
-            C.noalias() = alpha * A * B;
+            C.noalias() = alpha * A.matrix() * B.matrix();
 #endif
     }
 
 private:
+    using Stored = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+    using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+    // A column of an operand: contiguous in a stored column, strided in a stored row.
+    using Column = Eigen::Map<const Vector>;
+    using StridedColumn = Eigen::Map<const Vector, 0, Eigen::InnerStride<>>;
+    template <bool Transposed>
+    using ColumnOf = std::conditional_t<Transposed, StridedColumn, Column>;
+    template <bool Transposed>
+    static ColumnOf<Transposed> first_column(const Operand<Scalar, Transposed>& X) {
+        if constexpr (Transposed)
+            return StridedColumn(X.data(), X.rows(), Eigen::InnerStride<>(X.outerStride()));
+        else
+            return Column(X.data(), X.rows());
+    }
+
     // c += α Σ_j b_j A(:, j) over the j where b_j ≠ 0 (point 3 above), four columns
-    // to a pass over c. A's columns are contiguous.
-    template <class Out, class Lhs, class Vector>
-    static void add_nonzero_columns(Out c, const Lhs& A, const Vector& b, Scalar alpha) {
+    // to a pass over c. A's columns are contiguous (A is not transposed).
+    template <class Vec>
+    static void add_nonzero_columns(Eigen::Map<Matrix> C, const Stored& A, const Vec& b, Scalar alpha) {
+        auto c = C.col(0);
         Eigen::Index j[4];
         int found = 0;
         for (Eigen::Index col = 0; col < A.cols(); ++col) {
@@ -143,26 +236,28 @@ private:
     }
 
     // c = α A b (+ c), cut by rows of A: each slab is a matrix-vector product of its own.
-    template <class Lhs, class Rhs>
-    static void matrix_vector(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha,
-                              bool accumulate) {
+    template <bool TA, bool TB>
+    static void matrix_vector(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B,
+                              Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), k = A.cols();
         const int count = threads_for(double(m) * double(k), min_gemv_work_per_thread, m / 16);
-        if constexpr (!(std::remove_cvref_t<Lhs>::Flags & Eigen::RowMajorBit)) {
+        const auto b = first_column(B);
+        if constexpr (!TA) {
             if (count == 1) {
                 if (!accumulate) C.setZero();
-                return add_nonzero_columns(C.col(0), A, B.col(0), alpha);
+                return add_nonzero_columns(C, A.stored(), b, alpha);
             }
         }
+        const auto a_all = A.matrix();
         run_on_threads(count, [&](int i, int actual) {
             const auto [begin, end] = slab(m, actual, i, 16);
             if (begin == end) return;
             auto c = C.col(0).segment(begin, end - begin);
-            const auto a = A.middleRows(begin, end - begin);
+            const auto a = a_all.middleRows(begin, end - begin);
             if (accumulate)
-                c.noalias() += alpha * a * B.col(0);
+                c.noalias() += alpha * a * b;
             else
-                c.noalias() = alpha * a * B.col(0);
+                c.noalias() = alpha * a * b;
         });
     }
 
@@ -170,14 +265,16 @@ private:
     // over C, a column at a time, skipping the columns whose b_j is 0 when accumulating
     // (point 3 above). Cut by rows, as matrix_vector is, only for matrices beyond a cache
     // (min_gemv_work_per_thread, point 2).
-    template <class Lhs, class Rhs>
-    static void outer(Eigen::Map<Matrix> C, const Lhs& A, const Rhs& B, Scalar alpha, bool accumulate) {
+    template <bool TA, bool TB>
+    static void outer(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B,
+                      Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), n = C.cols();
         const int count = threads_for(double(m) * double(n), min_gemv_work_per_thread, m / 16);
+        const auto a_all = first_column(A);
         run_on_threads(count, [&](int i, int actual) {
             const auto [begin, end] = slab(m, actual, i, 16);
             if (begin == end) return;
-            const auto a = A.col(0).segment(begin, end - begin);
+            const auto a = a_all.segment(begin, end - begin);
             for (Eigen::Index j = 0; j < n; ++j) {
                 auto c = C.col(j).segment(begin, end - begin);
                 const Scalar s = alpha * B(0, j);
@@ -211,22 +308,15 @@ private:
         }
     };
 
-    template <class X>
-    static constexpr bool row_major() {
-        using Actual = std::remove_cvref_t<typename Eigen::internal::blas_traits<X>::DirectLinearAccessType>;
-        return bool(Actual::Flags & Eigen::RowMajorBit);
-    }
-
-    template <class Lhs, class Rhs>
-    void gemm(Eigen::Map<Matrix> C, const Lhs& A_expr, const Rhs& B_expr, Scalar alpha, bool accumulate) {
+    template <bool TA, bool TB>
+    void gemm(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B, Scalar alpha,
+              bool accumulate) {
         using Eigen::Index;
-        constexpr bool lhs_row_major = row_major<Lhs>();
-        constexpr bool rhs_row_major = row_major<Rhs>();
+        constexpr bool lhs_row_major = TA;
+        constexpr bool rhs_row_major = TB;
         using Kernel = PackedProduct<Scalar, lhs_row_major ? Eigen::RowMajor : Eigen::ColMajor,
                                      rhs_row_major ? Eigen::RowMajor : Eigen::ColMajor>;
         using Traits = Eigen::internal::gebp_traits<Scalar, Scalar>;
-        const auto A = Eigen::internal::blas_traits<Lhs>::extract(A_expr);
-        const auto B = Eigen::internal::blas_traits<Rhs>::extract(B_expr);
         const Scalar* a = A.data();
         const Scalar* b = B.data();
         const Index a_stride = A.outerStride(), b_stride = B.outerStride();
@@ -280,6 +370,7 @@ private:
     }
 
     std::vector<Scratch> scratch_;
+    Matrix lhs_copy_;  // A of a product Aᵀ Bᵀ
 #endif
 };
 

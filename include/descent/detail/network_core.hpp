@@ -25,6 +25,7 @@
 #include "../layers/dropout.hpp"
 #include "../losses/targets.hpp"
 #include "../parameter_block.hpp"
+#include "message.hpp"
 #include "random.hpp"
 #include "validate.hpp"
 #include "workspace.hpp"
@@ -168,8 +169,8 @@ public:
     void set_dropout(std::size_t k, double rate) {
         const std::size_t i = hidden_index(k, at("set_dropout"));
         if (!(rate >= 0 && rate < 1))
-            throw argument_error(at("set_dropout").text() + ": the rate of hidden layer " +
-                                 std::to_string(k) + " must be in [0, 1), got " + detail::number(rate));
+            throw argument_error(join({at("set_dropout").text(), ": the rate of hidden layer ", k,
+                                       " must be in [0, 1), got ", number(rate)}));
         dropout_[i].set_rate(rate);
         dropout_on_ = false;
         for (const auto& d : dropout_) dropout_on_ = dropout_on_ || d.rate() > 0;
@@ -208,10 +209,10 @@ public:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (!H::predicts_classes(outputs()))
-                throw argument_error(
-                    at("predict").text() + ": the " + H::name + " head with " + std::to_string(outputs()) +
-                    " outputs gives no single class per sample: use predict_values (" +
-                    (H::has_probabilities ? "a 0/1 decision per output" : "the values f(x)") + ")");
+                throw argument_error(join({at("predict").text(), ": the ", H::name, " head with ", outputs(),
+                                           " outputs gives no single class per sample: use predict_values (",
+                                           H::has_probabilities ? "a 0/1 decision per output" : "the values f(x)",
+                                           ")"}));
             const auto a = run_forward(x, false);
             std::vector<int> labels(static_cast<std::size_t>(a.cols()));
             for (Eigen::Index j = 0; j < a.cols(); ++j)
@@ -229,8 +230,8 @@ public:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (!H::has_probabilities)
-                throw argument_error(at("predict_proba").text() + ": the " + H::name +
-                                     " head gives real values, not probabilities: use predict_values");
+                throw argument_error(join({at("predict_proba").text(), ": the ", H::name,
+                                           " head gives real values, not probabilities: use predict_values"}));
             const auto a = run_forward(x, false);
             Matrix f(a.rows(), a.cols());
             H::output(a, f);
@@ -284,10 +285,10 @@ public:
     // ∇θ of the mean loss over the batch, into gradient(); returns that loss (with dropout's
     // masks when dropout is on). θ is never changed; on a throw, nothing observable is.
     Scalar compute_gradient(const Eigen::Ref<const Matrix>& x, std::span<const int> labels) {
-        return train(x, Targets<Scalar>(labels), at("compute_gradient"), backward_step);
+        return train(x, Targets<Scalar>(labels), at("compute_gradient"), false);
     }
     Scalar compute_gradient(const Eigen::Ref<const Matrix>& x, const Eigen::Ref<const Matrix>& targets) {
-        return train(x, Targets<Scalar>(targets), at("compute_gradient"), backward_step);
+        return train(x, Targets<Scalar>(targets), at("compute_gradient"), false);
     }
 
     // One step of gradient descent without regularization, θ ← θ - α∇θ l, fused into
@@ -297,7 +298,7 @@ public:
     // Returns l at θ before the step. throws: as compute_gradient, before θ changes.
     Scalar descend(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y,
                    Scalar alpha) requires Sequence::descends {
-        const Scalar l = train(x, y, at("descend"), propagate_step);
+        const Scalar l = train(x, y, at("descend"), true);
         take_steps(x, alpha);
         return l;
     }
@@ -314,7 +315,7 @@ public:
     // throws: as compute_gradient, before θ changes.
     std::optional<Scalar> descend_guarded(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y,
                                           Scalar alpha, double limit) requires Sequence::descends {
-        const Scalar l = train(x, y, at("step"), propagate_step);
+        const Scalar l = train(x, y, at("step"), true);
         if (!std::isfinite(static_cast<double>(l))) return std::nullopt;
         const std::size_t depth = layers_.size();
         if (bounds_.size() != depth) bounds_.assign(depth, -1.0);
@@ -397,13 +398,16 @@ private:
         return {m.data(), m.rows(), m.cols()};
     }
 
-    static constexpr auto backward_step = [](auto& layer, const auto& h_prev, const auto& grad_h,
-                                             bool propagate) {
-        return layer.backward(h_prev, grad_h, propagate);
-    };
-    static constexpr auto propagate_step = [](auto& layer, const auto&, const auto& grad_h, bool propagate) {
-        return layer.propagate(grad_h, propagate);
-    };
+    // Layer k's part of backpropagation: backward(), which stores ∇W(k) and ∇b(k), or, for the
+    // fused descent (fused), propagate(), which keeps ∇a(k) for descend().
+    template <class L>
+    static View backward_step(L& layer, const Eigen::Ref<const Matrix>& h_prev, const Eigen::Ref<const Matrix>& grad_h,
+                              bool propagate, bool fused) {
+        if constexpr (requires { layer.propagate(grad_h, propagate); }) {
+            if (fused) return view(layer.propagate(grad_h, propagate));
+        }
+        return view(layer.backward(h_prev, grad_h, propagate));
+    }
 
     // The second pass of descend: each layer's step with the ∇a(k) its propagate() kept, on the
     // input h̃(k-1) it saw in the forward pass.
@@ -422,20 +426,29 @@ private:
         const auto grad_a = layers_.visit(k, [](const auto& layer) { return view(layer.kept_gradient()); });
         const double r = static_cast<double>(
             grad_a.map().cwiseAbs().rowwise().sum().template maxCoeff<Eigen::PropagateNaN>());
-        const double eta = static_cast<double>(
-            k == 0 ? x.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>()
-                   : hidden_input(k).map().cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
+        double eta = 0;
+        if (k == 0) {
+            eta = largest_magnitude(x.data(), x.rows(), x.cols(), x.outerStride());
+        } else {
+            const View h = hidden_input(k);
+            eta = largest_magnitude(h.data, h.rows, h.cols, h.rows);
+        }
         if (std::isnan(r) || std::isnan(eta)) return std::numeric_limits<double>::quiet_NaN();
         return alpha * r * std::max(eta, 1.0);
+    }
+    // max |m| over a matrix in memory, NaN when it holds a NaN: x, each h(k-1) and each block of θ
+    // through one function, where an expression per type compiled an unrolled reduction each.
+    static double largest_magnitude(const Scalar* data, Eigen::Index rows, Eigen::Index cols,
+                                    Eigen::Index outer_stride) {
+        const Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> m(data, rows, cols, Eigen::OuterStride<>(outer_stride));
+        return static_cast<double>(m.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
     }
     // max |θ| over layer k's blocks, W(k) and b(k).
     double largest_parameter(std::size_t k) const {
         double largest = 0;
         for (std::size_t i = 2 * k; i < 2 * k + 2 && i < blocks_.size(); ++i) {
             const auto& block = blocks_[i];
-            const double m = static_cast<double>(theta_.segment(block.offset, block.size())
-                                                     .cwiseAbs()
-                                                     .template maxCoeff<Eigen::PropagateNaN>());
+            const double m = largest_magnitude(theta_.data() + block.offset, block.size(), 1, block.size());
             largest = std::isnan(m) ? std::numeric_limits<double>::infinity() : std::max(largest, m);
         }
         return largest;
@@ -443,19 +456,19 @@ private:
 
     std::size_t hidden_index(std::size_t k, const Where& where) const {
         if (k < 1 || k > dropout_.size())
-            throw argument_error(where.text() + ": hidden layer " + std::to_string(k) +
-                                 (dropout_.empty() ? " does not exist: this network has no hidden layer"
-                                                   : " does not exist: the hidden layers are 1 to " +
-                                                         std::to_string(dropout_.size())) +
-                                 " (dropout applies to h(k) of a hidden layer, never to the output a(L+1))");
+            throw argument_error(join({where.text(), ": hidden layer ", k,
+                                       dropout_.empty() ? " does not exist: this network has no hidden layer"
+                                                        : " does not exist: the hidden layers are 1 to ",
+                                       dropout_.empty() ? std::string() : join({dropout_.size()}),
+                                       " (dropout applies to h(k) of a hidden layer, never to the output a(L+1))"}));
         return k - 1;
     }
 
     // One sample as a batch of one column. throws: shape_error for the wrong count of features.
     Eigen::Map<const Matrix> one(std::span<const Scalar> sample, const char* function) const {
         if (static_cast<Eigen::Index>(sample.size()) != inputs())
-            throw shape_error(at(function).text() + ": a sample of " + std::to_string(sample.size()) +
-                              " features, the first layer takes " + std::to_string(inputs()));
+            throw shape_error(join({at(function).text(), ": a sample of ", sample.size(),
+                                    " features, the first layer takes ", inputs()}));
         return {sample.data(), inputs(), 1};
     }
 
@@ -472,8 +485,8 @@ private:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (H::classes(outputs()) == 0)
-                throw argument_error(where.text() + ": the " + H::name +
-                                     " head predicts real values, it has no accuracy (see its loss)");
+                throw argument_error(
+                    join({where.text(), ": the ", H::name, " head predicts real values, it has no accuracy (see its loss)"}));
             H::check_targets(y, outputs(), x.cols(), where);
             const auto a = run_forward(x, false);
             return static_cast<double>(H::count_correct(a, y)) / static_cast<double>(a.cols());
@@ -494,17 +507,16 @@ private:
             using H = typename decltype(head)::type;
             if (H::classes(outputs()) == 0) return -1;
             if (y.samples() != a.cols)
-                throw shape_error(where.text() + ": targets for " + std::to_string(y.samples()) +
-                                  " samples, but the last forward pass had " + std::to_string(a.cols));
+                throw shape_error(join({where.text(), ": targets for ", y.samples(),
+                                        " samples, but the last forward pass had ", a.cols}));
             H::check_targets(y, outputs(), a.cols, where);
             return H::count_correct(a.map(), y);
         });
     }
 
-    // Forward with dropout, the head's loss and ∇a(L+1), then backward through `step`.
-    template <class Step>
-    Scalar train(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where,
-                 Step&& step) {
+    // Forward with dropout, the head's loss and ∇a(L+1), then backward (backward_step): one
+    // function for compute_gradient and the fused descent, compiled once.
+    Scalar train(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where, bool fused) {
         check(x, y, where);
         const auto a = run_forward(x, true);
         auto f = f_.shape(a.rows(), a.cols());
@@ -515,7 +527,7 @@ private:
             H::gradient(a, f, y, grad);
             return value;
         });
-        run_backward(x, view(grad), true, step);
+        run_backward(x, view(grad), true, fused);
         return l;
     }
 
@@ -536,18 +548,17 @@ private:
 
     // From ∇a(L+1) down to layer 1: layer k takes h̃(k-1), the input it saw, and ∇h̃(k); the
     // ∇h̃(k-1) = W(k)ᵀ ∇a(k) it returns goes through dropout's mask to give ∇h(k-1).
-    template <class Step>
-    void run_backward(const Eigen::Ref<const Matrix>& x, View grad, bool training, Step&& step) {
+    void run_backward(const Eigen::Ref<const Matrix>& x, View grad, bool training, bool fused) {
         for (std::size_t k = layers_.size() - 1; k > 0; --k) {
             const bool dropped = training && dropout_on_ && dropout_[k - 1].rate() > 0;
             const View h_prev =
                 dropped ? view(dropout_[k - 1].output())
                         : layers_.visit(k - 1, [](const auto& layer) { return view(layer.output()); });
             grad = layers_.visit(
-                k, [&](auto& layer) { return view(step(layer, h_prev.map(), grad.map(), true)); });
+                k, [&](auto& layer) { return backward_step(layer, h_prev.map(), grad.map(), true, fused); });
             if (dropped) grad = view(dropout_[k - 1].backward(grad.map()));
         }
-        layers_.visit(0, [&](auto& layer) { return view(step(layer, x, grad.map(), false)); });
+        layers_.visit(0, [&](auto& layer) { return backward_step(layer, x, grad.map(), false, fused); });
     }
 
     void check_chain() const {
@@ -555,9 +566,8 @@ private:
             const auto given = layers_.visit(k - 1, [](const auto& layer) { return layer.outputs(); });
             const auto taken = layers_.visit(k, [](const auto& layer) { return layer.inputs(); });
             if (given != taken)
-                throw shape_error(std::string(Sequence::object) + ": layer " + std::to_string(k + 1) +
-                                  " takes " + std::to_string(taken) + " inputs but layer " +
-                                  std::to_string(k) + " gives " + std::to_string(given) + " outputs");
+                throw shape_error(join({Sequence::object, ": layer ", k + 1, " takes ", taken, " inputs but layer ", k,
+                                        " gives ", given, " outputs"}));
         }
     }
 
@@ -571,11 +581,10 @@ private:
             ++k;
             // out (in + 1) <= limit - total, without overflowing on the way.
             if (in == limit || out > (limit - total) / (in + 1))
-                throw argument_error(std::string(Sequence::object) + ": layer " + std::to_string(k) + " of " +
-                                     std::to_string(in) + " x " + std::to_string(out) +
-                                     " takes the parameter count beyond what an Eigen::Index counts");
-            blocks_.push_back({"W(" + std::to_string(k) + ")", total, out, in, true});
-            blocks_.push_back({"b(" + std::to_string(k) + ")", total + out * in, out, 1, false});
+                throw argument_error(join({Sequence::object, ": layer ", k, " of ", in, " x ", out,
+                                           " takes the parameter count beyond what an Eigen::Index counts"}));
+            blocks_.push_back({join({"W(", k, ")"}), total, out, in, true});
+            blocks_.push_back({join({"b(", k, ")"}), total + out * in, out, 1, false});
             total += layer.parameter_count();
         });
         theta_ = Vector::Zero(total);

@@ -9,6 +9,7 @@
 
 #include "../error.hpp"
 #include "check_range.hpp"
+#include "message.hpp"
 
 namespace descent::detail {
 
@@ -32,7 +33,7 @@ struct Where {
     Where(const char* object_name, const char* function_name)
         : object(object_name), function(function_name) {}
     std::string text() const {
-        return object ? std::string(object) + "::" + function : std::string(function);
+        return object ? join({object, "::", function}) : std::string(function);
     }
 };
 
@@ -40,18 +41,17 @@ struct Where {
 template <class Derived>
 void check_batch(const Eigen::MatrixBase<Derived>& x, Eigen::Index expected_rows, const Where& where) {
     if (x.cols() == 0)
-        throw argument_error(where.text() + ": empty batch (the input has 0 columns; one sample per column)");
+        throw argument_error(join({where.text(), ": empty batch (the input has 0 columns; one sample per column)"}));
     if (x.rows() != expected_rows)
-        throw shape_error(where.text() + ": input has " + std::to_string(x.rows()) +
-                          " rows (features) but the first layer takes " + std::to_string(expected_rows));
+        throw shape_error(join({where.text(), ": input has ", x.rows(), " rows (features) but the first layer takes ",
+                                expected_rows}));
     if (!all_finite(x)) {
         for (Eigen::Index j = 0; j < x.cols(); ++j)
             for (Eigen::Index i = 0; i < x.rows(); ++i)
                 if (!std::isfinite(static_cast<double>(x(i, j))))
-                    throw non_finite_error(
-                        where.text() + ": input holds " + std::to_string(static_cast<double>(x(i, j))) +
-                        " at row " + std::to_string(i) + ", column " + std::to_string(j) + " (feature " +
-                        std::to_string(i) + " of sample " + std::to_string(j) + ")");
+                    throw non_finite_error(join({where.text(), ": input holds ",
+                                                 std::to_string(static_cast<double>(x(i, j))), " at row ", i,
+                                                 ", column ", j, " (feature ", i, " of sample ", j, ")"}));
     }
 }
 
@@ -64,8 +64,8 @@ inline std::string label_hint(std::span<const int> labels, Eigen::Index classes)
         return "; a network of one output with softmax_cross_entropy has one class, 0: for a binary task "
                "give it one output with the sigmoid_cross_entropy head, or two outputs";
     if (*low >= 1 && *high == classes)
-        return "; the labels look numbered from 1 (all in [1, " + std::to_string(classes) +
-               "], none 0): descent numbers classes from 0, so subtract 1 from every label";
+        return join({"; the labels look numbered from 1 (all in [1, ", classes,
+                     "], none 0): descent numbers classes from 0, so subtract 1 from every label"});
     return "";
 }
 
@@ -73,13 +73,11 @@ inline std::string label_hint(std::span<const int> labels, Eigen::Index classes)
 inline void check_labels(std::span<const int> labels, Eigen::Index samples, Eigen::Index classes,
                          const Where& where) {
     if (static_cast<Eigen::Index>(labels.size()) != samples)
-        throw shape_error(where.text() + ": " + std::to_string(labels.size()) + " labels for " +
-                          std::to_string(samples) + " samples (columns)");
+        throw shape_error(join({where.text(), ": ", labels.size(), " labels for ", samples, " samples (columns)"}));
     for (std::size_t t = 0; t < labels.size(); ++t)
         if (labels[t] < 0 || labels[t] >= classes)
-            throw label_error(where.text() + ": label " + std::to_string(labels[t]) + " of sample " +
-                              std::to_string(t) + " is outside [0, " + std::to_string(classes) + ")" +
-                              label_hint(labels, classes));
+            throw label_error(join({where.text(), ": label ", labels[t], " of sample ", t, " is outside [0, ", classes,
+                                    ")", label_hint(labels, classes)}));
 }
 
 // A target matrix: one column per sample, one row per output, every entry finite.
@@ -87,20 +85,18 @@ template <class Derived>
 void check_target_matrix(const Eigen::MatrixBase<Derived>& y, Eigen::Index outputs, Eigen::Index samples,
                          const Where& where) {
     if (y.cols() != samples)
-        throw shape_error(where.text() + ": " + std::to_string(y.cols()) + " target columns for " +
-                          std::to_string(samples) + " samples (one column per sample)");
+        throw shape_error(join({where.text(), ": ", y.cols(), " target columns for ", samples,
+                                " samples (one column per sample)"}));
     if (y.rows() != outputs)
-        throw shape_error(where.text() + ": targets have " + std::to_string(y.rows()) +
-                          " rows but the network has " + std::to_string(outputs) +
-                          " outputs (one row per output, one column per sample)");
+        throw shape_error(join({where.text(), ": targets have ", y.rows(), " rows but the network has ", outputs,
+                                " outputs (one row per output, one column per sample)"}));
     if (!all_finite(y)) {
         for (Eigen::Index j = 0; j < y.cols(); ++j)
             for (Eigen::Index i = 0; i < y.rows(); ++i)
                 if (!std::isfinite(static_cast<double>(y(i, j))))
-                    throw non_finite_error(where.text() + ": target holds " +
-                                           number(static_cast<double>(y(i, j))) + " at row " +
-                                           std::to_string(i) + ", column " + std::to_string(j) + " (output " +
-                                           std::to_string(i) + " of sample " + std::to_string(j) + ")");
+                    throw non_finite_error(join({where.text(), ": target holds ", number(static_cast<double>(y(i, j))),
+                                                 " at row ", i, ", column ", j, " (output ", i, " of sample ", j,
+                                                 ")"}));
     }
 }
 
@@ -122,12 +118,11 @@ std::string parameter_name(const Net& net, Eigen::Index i) {
         for (const auto& block : net.parameter_blocks()) {
             if (i < block.offset || i >= block.offset + block.size()) continue;
             const Eigen::Index within = i - block.offset;
-            if (block.cols == 1) return block.name + " row " + std::to_string(within);
-            return block.name + " row " + std::to_string(within % block.rows) + ", column " +
-                   std::to_string(within / block.rows);
+            if (block.cols == 1) return join({block.name, " row ", within});
+            return join({block.name, " row ", within % block.rows, ", column ", within / block.rows});
         }
     }
-    return "θ_" + std::to_string(i);
+    return join({"θ_", i});
 }
 
 }  // namespace descent::detail

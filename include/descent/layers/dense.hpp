@@ -11,6 +11,7 @@
 #include "../activations/identity.hpp"
 #include "../detail/gemm.hpp"
 #include "../detail/layer_call.hpp"
+#include "../detail/message.hpp"
 #include "../detail/workspace.hpp"
 #include "../error.hpp"
 #include "../initializers/default_initializer.hpp"
@@ -35,8 +36,8 @@ public:
     // requires: inputs > 0, outputs > 0; throws argument_error otherwise.
     Dense(Eigen::Index inputs, Eigen::Index outputs) : inputs_(inputs), outputs_(outputs) {
         if (inputs <= 0 || outputs <= 0)
-            throw argument_error("Dense layer needs positive sizes, got " + std::to_string(inputs) +
-                                 " inputs and " + std::to_string(outputs) + " outputs");
+            throw argument_error(
+                detail::join({"Dense layer needs positive sizes, got ", inputs, " inputs and ", outputs, " outputs"}));
     }
 
     Eigen::Index inputs() const { return inputs_; }
@@ -88,11 +89,11 @@ public:
     DESCENT_LAYER_CALL Eigen::Map<const Matrix> backward(const Eigen::Ref<const Matrix>& h_prev,
                                                          const Eigen::Ref<const Matrix>& grad_h,
                                                          bool propagate) {
-        return backpropagate(grad_h, propagate, [&](const auto& grad_a) {
-            products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(),
-                               Scalar(1), false);
-            Eigen::Map<Vector>(grad_ + outputs_ * inputs_, outputs_).noalias() = grad_a.rowwise().sum();
-        });
+        const auto grad_a = pass_down(grad_h, propagate);
+        products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(), Scalar(1),
+                           false);
+        Eigen::Map<Vector>(grad_ + outputs_ * inputs_, outputs_).noalias() = grad_a.rowwise().sum();
+        return grad_input_.cview();
     }
 
     // A step of gradient descent on this layer (Sgd without regularization), in two passes so
@@ -104,10 +105,10 @@ public:
     // gradient buffer is left as it was. ∇h(k) must stay in place until descend().
     DESCENT_LAYER_CALL Eigen::Map<const Matrix> propagate(const Eigen::Ref<const Matrix>& grad_h,
                                                           bool propagate) {
-        return backpropagate(grad_h, propagate, [&](const auto& grad_a) {
-            kept_ = grad_a.data();
-            kept_cols_ = grad_a.cols();
-        });
+        const auto grad_a = pass_down(grad_h, propagate);
+        kept_ = grad_a.data();
+        kept_cols_ = grad_a.cols();
+        return grad_input_.cview();
     }
     // ∇a(k) of the last propagate().
     Eigen::Map<const Matrix> kept_gradient() const { return {kept_, outputs_, kept_cols_}; }
@@ -119,26 +120,25 @@ public:
 
 private:
     static constexpr bool is_identity = std::is_same_v<Act, Identity>;
+    using GradientView = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
 
-    // ∇a(k) from ∇h(k), then ∇h(k-1) = W(k)ᵀ ∇a(k) (before apply may change W(k)), then apply(∇a(k)).
-    template <class Apply>
-    Eigen::Map<const Matrix> backpropagate(const Eigen::Ref<const Matrix>& grad_h, bool propagate,
-                                           Apply&& apply) {
+    // What backward() and propagate() share, compiled once: ∇a(k) from ∇h(k) (∇h(k) itself for
+    // the identity), then ∇h(k-1) = W(k)ᵀ ∇a(k) into grad_input_ when propagate, before anything
+    // may change W(k). Returns ∇a(k).
+    DESCENT_LAYER_CALL GradientView pass_down(const Eigen::Ref<const Matrix>& grad_h, bool propagate) {
         const Eigen::Index batch = grad_h.cols();
-        auto from = [&](const auto& grad_a) {
-            if (propagate)
-                products_.multiply(grad_input_.shape(inputs_, batch), W().transpose(), grad_a, Scalar(1),
-                                   false);
-            apply(grad_a);
-        };
-        if constexpr (is_identity) {
-            from(grad_h);  // g' = 1: ∇a(k) = ∇h(k), no copy
-        } else {
-            auto grad_a = grad_a_.shape(outputs_, batch);
-            grad_a.array() = grad_h.array() * Act::derivative(a_.view().array(), h_.view().array());
-            from(grad_a);
-        }
-        return grad_input_.cview();
+        const GradientView grad_a = [&] {
+            if constexpr (is_identity) {  // g' = 1: ∇a(k) = ∇h(k), no copy
+                return GradientView(grad_h.data(), outputs_, batch, Eigen::OuterStride<>(grad_h.outerStride()));
+            } else {
+                auto computed = grad_a_.shape(outputs_, batch);
+                computed.array() = grad_h.array() * Act::derivative(a_.view().array(), h_.view().array());
+                return GradientView(computed.data(), outputs_, batch, Eigen::OuterStride<>(outputs_));
+            }
+        }();
+        if (propagate)
+            products_.multiply(grad_input_.shape(inputs_, batch), W().transpose(), grad_a, Scalar(1), false);
+        return grad_a;
     }
 
     Eigen::Index inputs_;

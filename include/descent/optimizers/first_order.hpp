@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "../detail/check_range.hpp"
+#include "../detail/message.hpp"
 #include "../detail/validate.hpp"
 #include "../error.hpp"
 #include "../regularizers/regularizer.hpp"
@@ -87,7 +88,7 @@ public:
         detail::check_guard(guard, name_);
         check_state(net.parameters().size());
         const double objective = objective_gradient(net, x, targets, omega_, lambda_);
-        const std::string where = std::string(name_) + "::step";
+        const std::string where = detail::join({name_, "::step"});
         detail::check_objective(objective, where);
         guarded_update(net, objective, guard, where);
         return objective;
@@ -101,7 +102,7 @@ public:
     void apply_gradient(Net& net, const StepGuard& guard = {}) {
         detail::check_guard(guard, name_);
         check_state(net.parameters().size());
-        const std::string where = std::string(name_) + "::apply_gradient";
+        const std::string where = detail::join({name_, "::apply_gradient"});
         guarded_update(net, std::numeric_limits<double>::quiet_NaN(), guard, where);
     }
 
@@ -114,36 +115,7 @@ public:
     // parameters: another kind, regulariser or hyperparameter (named with both values), a
     // state of another size, a non-finite value. Empty when it can.
     std::string mismatch(const OptimizerSnapshot& saved, Eigen::Index parameters) const {
-        if (saved.optimizer != name_)
-            return "it holds the state of " + saved.optimizer + ", this optimizer is " + name_;
-        if (saved.regularizer != Omega::name)
-            return "its regularizer is " + saved.regularizer + ", this optimizer's is " + Omega::name;
-        const auto mine = all_settings();
-        if (saved.settings.size() != mine.size())
-            return "it has " + std::to_string(saved.settings.size()) + " hyperparameters, " + name_ +
-                   " has " + std::to_string(mine.size());
-        for (std::size_t k = 0; k < mine.size(); ++k) {
-            const auto& [setting, value] = saved.settings[k];
-            if (setting != mine[k].first)
-                return "its hyperparameter " + std::to_string(k + 1) + " is " + setting + ", expected " +
-                       mine[k].first;
-            // Compared exactly: the run goes on bit for bit only with the same values.
-            if (!(value == mine[k].second))
-                return "its " + setting + " is " + detail::number(value) + ", this optimizer's is " +
-                       detail::number(mine[k].second);
-        }
-        if (!(std::isfinite(saved.learning_rate) && saved.learning_rate > 0))
-            return "its learning rate is " + detail::number(saved.learning_rate) +
-                   ", expected positive and finite";
-        if (saved.steps < 0) return "its step count is " + std::to_string(saved.steps) + ", expected >= 0";
-        const Eigen::Index expected = per_parameter() * parameters;
-        if (saved.state.size() != 0 && saved.state.size() != expected)
-            return "its state holds " + std::to_string(saved.state.size()) + " values, expected " +
-                   std::to_string(expected) + " (" + std::to_string(per_parameter()) + " per parameter of " +
-                   std::to_string(parameters) + ") or none";
-        if (const Eigen::Index i = detail::first_non_finite(saved.state); i >= 0)
-            return "its state holds " + detail::number(saved.state(i)) + " at index " + std::to_string(i);
-        return {};
+        return detail::snapshot_mismatch(saved, name_, Omega::name, all_settings(), per_parameter(), parameters);
     }
 
     // Takes over a saved state: α, t and the state become saved's.
@@ -151,7 +123,7 @@ public:
     // throws: argument_error with mismatch()'s reason.
     void restore(const OptimizerSnapshot& saved, Eigen::Index parameters) {
         if (const std::string reason = mismatch(saved, parameters); !reason.empty())
-            throw argument_error(std::string(name_) + "::restore: " + reason);
+            throw argument_error(detail::join({name_, "::restore: ", reason}));
         Eigen::VectorXd state = saved.state;  // the one step that may throw (bad_alloc), first
         alpha_ = saved.learning_rate;
         steps_ = saved.steps;
@@ -167,10 +139,10 @@ protected:
         detail::require_non_negative(lambda, name, "lambda");
         // A PyTorch user's Sgd(α, λ) means weight decay: without a regulariser λ would do nothing.
         if (lambda > 0 && std::string_view(Omega::name) == "none")
-            throw argument_error(std::string(name) + ": λ = " + detail::number(lambda) +
-                                 " was given without a regularizer, so it would change nothing; choose Ω: " +
-                                 name + "<L2>(α, λ) for weight decay (Ω = Σ W²), " + name +
-                                 "<L1>(α, λ) for Ω = Σ |W|, or λ = 0");
+            throw argument_error(detail::join(
+                {name, ": λ = ", detail::number(lambda),
+                 " was given without a regularizer, so it would change nothing; choose Ω: ", name,
+                 "<L2>(α, λ) for weight decay (Ω = Σ W²), ", name, "<L1>(α, λ) for Ω = Σ |W|, or λ = 0"}));
     }
 
     static constexpr Eigen::Index per_parameter() {
@@ -198,10 +170,10 @@ protected:
         const Eigen::Index i = detail::first_beyond(values, limit);
         const Eigen::Index p = net.parameters().size();
         const double value = i >= 0 ? static_cast<double>(values(i)) : 0.0;
-        throw divergence_error(where + ": the update would make " + what + " " + detail::value_text(value) +
-                               " at " + detail::parameter_name(net, p > 0 ? i % p : i) +
-                               " (α = " + detail::number(alpha_) + ", a bound of ±" + detail::number(limit) +
-                               ")" + detail::unchanged_note());
+        throw divergence_error(detail::join({where, ": the update would make ", what, " ", detail::value_text(value),
+                                             " at ", detail::parameter_name(net, p > 0 ? i % p : i), " (α = ",
+                                             detail::number(alpha_), ", a bound of ±", detail::number(limit), ")",
+                                             detail::unchanged_note()}));
     }
 
 private:
@@ -218,10 +190,9 @@ private:
 
     void check_state_size(const Eigen::VectorXd& state, Eigen::Index parameters, Eigen::Index per) const {
         if (state.size() != 0 && state.size() != parameters * per)
-            throw shape_error(std::string(name_) + ": the optimizer's state was made for a network of " +
-                              std::to_string(state.size() / per) + " parameters but this one has " +
-                              std::to_string(parameters) +
-                              " (one optimizer per network; reset() clears the state)");
+            throw shape_error(detail::join({name_, ": the optimizer's state was made for a network of ",
+                                            state.size() / per, " parameters but this one has ", parameters,
+                                            " (one optimizer per network; reset() clears the state)"}));
     }
     void check_state(Eigen::Index parameters) const {
         if constexpr (per_parameter() > 0) check_state_size(state_, parameters, per_parameter());

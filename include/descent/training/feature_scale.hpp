@@ -8,6 +8,7 @@
 #include <string>
 
 #include "../detail/check_range.hpp"
+#include "../detail/message.hpp"
 
 namespace descent {
 
@@ -40,15 +41,15 @@ std::string feature_scale_warning(const X& x, const char* where) {
     const double largest = variance.maxCoeff(&widest);
     if (!(largest > unstandardised_variance)) return {};
     const auto count = (variance.array() > unstandardised_variance).count();
-    return std::string(where) + ": warning: feature " + std::to_string(widest) + " of the inputs has variance " +
-           number(largest) + " (mean " + number(mean(widest)) + ")" +
-           (count > 1 ? " and " + std::to_string(count - 1) + " more features have a variance above " +
-                            number(unstandardised_variance)
-                      : std::string()) +
-           ": the inputs look unstandardised, which saturates the units and makes α too large for "
-           "those features; data/standardizer.hpp's Standardizer gives every feature mean 0 and "
-           "variance 1 (and folds into the model on save). Set FitOptions::on_warning to take this "
-           "message yourself.";
+    return join({where, ": warning: feature ", widest, " of the inputs has variance ", number(largest), " (mean ",
+                 number(mean(widest)), ")",
+                 count > 1 ? join({" and ", count - 1, " more features have a variance above ",
+                                   number(unstandardised_variance)})
+                           : std::string(),
+                 ": the inputs look unstandardised, which saturates the units and makes α too large for "
+                 "those features; data/standardizer.hpp's Standardizer gives every feature mean 0 and "
+                 "variance 1 (and folds into the model on save). Set FitOptions::on_warning to take this "
+                 "message yourself."});
 }
 
 }  // namespace detail

@@ -34,6 +34,7 @@
 
 #include "../detail/check_range.hpp"
 #include "../detail/crc32.hpp"
+#include "../detail/message.hpp"
 #include "../detail/random.hpp"
 #include "../detail/validate.hpp"
 #include "../detail/workspace.hpp"
@@ -141,16 +142,14 @@ void check_targets(const Net& net, const View& values, Eigen::Index samples, con
     } else if constexpr (requires { net.loss(net.forward(values), values); }) {
         const Eigen::Index outputs = net.sizes().back();
         if (values.cols() != samples || values.rows() != outputs)
-            throw shape_error(std::string(where) + ": the targets are " + std::to_string(values.rows()) +
-                              " x " + std::to_string(values.cols()) + ", expected " +
-                              std::to_string(outputs) + " x " + std::to_string(samples) +
-                              " (one column per sample)");
+            throw shape_error(join({where, ": the targets are ", values.rows(), " x ", values.cols(), ", expected ",
+                                    outputs, " x ", samples, " (one column per sample)"}));
         check_batch(values, values.rows(), where);
     } else {
         throw argument_error(
-            std::string(where) +
-            ": real-valued targets need a network whose head takes them (sigmoid_cross_entropy, "
-            "squared_error); this one takes class labels");
+            join({where,
+                  ": real-valued targets need a network whose head takes them (sigmoid_cross_entropy, "
+                  "squared_error); this one takes class labels"}));
     }
 }
 
@@ -188,9 +187,9 @@ const ValidationSet<Scalar>* validation_set(const FitOptions& options, const cha
     if (std::holds_alternative<std::monostate>(options.validation)) return nullptr;
     const auto* set = std::get_if<ValidationSet<Scalar>>(&options.validation);
     if (set == nullptr)
-        throw argument_error(std::string(where) + ": the validation set holds " +
-                             (std::is_same_v<Scalar, float> ? "double" : "float") + " but the network is " +
-                             (std::is_same_v<Scalar, float> ? "float" : "double"));
+        throw argument_error(join({where, ": the validation set holds ",
+                                   std::is_same_v<Scalar, float> ? "double" : "float", " but the network is ",
+                                   std::is_same_v<Scalar, float> ? "float" : "double"}));
     return set;
 }
 
@@ -227,24 +226,20 @@ std::uint32_t data_checksum(const X& x, const Targets& targets, const Validation
 // Why a checkpoint's progress is not of the run asked for; empty when it is.
 inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions& options,
                                 Eigen::Index batch_size, Eigen::Index samples, std::uint32_t checksum) {
-    auto differs = [](const std::string& what, const std::string& theirs, const std::string& ours) {
-        return "the checkpoint's run has " + what + " " + theirs + ", this one " + ours;
+    auto differs = [](const char* what, const std::string& theirs, const std::string& ours) {
+        return join({"the checkpoint's run has ", what, " ", theirs, ", this one ", ours});
     };
-    if (saved.samples != samples)
-        return differs("training samples", std::to_string(saved.samples), std::to_string(samples));
+    if (saved.samples != samples) return differs("training samples", join({saved.samples}), join({samples}));
     if (saved.data_checksum != checksum)
         return "the checkpoint's run trained on other data (the CRC-32 of the training and validation "
                "sets differs)";
-    if (saved.seed != options.seed)
-        return differs("seed", std::to_string(saved.seed), std::to_string(options.seed));
-    if (saved.batch_size != batch_size)
-        return differs("batch_size", std::to_string(saved.batch_size), std::to_string(batch_size));
+    if (saved.seed != options.seed) return differs("seed", join({saved.seed}), join({options.seed}));
+    if (saved.batch_size != batch_size) return differs("batch_size", join({saved.batch_size}), join({batch_size}));
     if (!(saved.max_gradient_norm == options.max_gradient_norm))
         return differs("max_gradient_norm", number(saved.max_gradient_norm),
                        number(options.max_gradient_norm));
     auto rule = [](const std::optional<EarlyStopping>& r) {
-        return r ? "patience " + std::to_string(r->patience) + ", min_delta " + number(r->min_delta)
-                 : std::string("none");
+        return r ? join({"patience ", r->patience, ", min_delta ", number(r->min_delta)}) : std::string("none");
     };
     const auto& ours = options.early_stopping;
     if (saved.early_stopping.has_value() != ours.has_value() ||
@@ -259,19 +254,16 @@ inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions&
 inline void check_resumable(const TrainingProgress& p, const FitOptions& options, Eigen::Index n,
                             Eigen::Index batches, const std::string& name) {
     auto corrupt = [&](const std::string& what) {
-        return corrupt_checkpoint_error(name + ": corrupt checkpoint for fit: " + what);
+        return corrupt_checkpoint_error(join({name, ": corrupt checkpoint for fit: ", what}));
     };
     if (p.epoch > 0 && static_cast<Eigen::Index>(p.order.size()) != n)
-        throw corrupt("no sample order after " + std::to_string(p.epoch) + " epochs");
+        throw corrupt(join({"no sample order after ", p.epoch, " epochs"}));
     if (static_cast<int>(p.reports.size()) != p.epoch)
-        throw corrupt(std::to_string(p.reports.size()) + " epoch reports for " + std::to_string(p.epoch) +
-                      " epochs");
+        throw corrupt(join({p.reports.size(), " epoch reports for ", p.epoch, " epochs"}));
     if (p.updates != static_cast<std::int64_t>(p.epoch) * batches)
-        throw corrupt(std::to_string(p.updates) + " updates in " + std::to_string(p.epoch) + " epochs of " +
-                      std::to_string(batches) + " batches");
+        throw corrupt(join({p.updates, " updates in ", p.epoch, " epochs of ", batches, " batches"}));
     if (options.early_stopping && p.best_epoch > 0 && p.best_parameters.size() == 0)
-        throw corrupt("early stopping's best epoch " + std::to_string(p.best_epoch) +
-                      " without its parameters");
+        throw corrupt(join({"early stopping's best epoch ", p.best_epoch, " without its parameters"}));
     if (p.finished && !options.early_stopping)
         throw corrupt("the run is marked finished by early stopping, which is off");
 }
@@ -312,36 +304,34 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
     std::uint32_t checksum = 0;
     steps.checked([&] {
         if (options.epochs < 1)
-            throw argument_error(name + ": epochs must be at least 1, got " + std::to_string(options.epochs));
+            throw argument_error(join({name, ": epochs must be at least 1, got ", options.epochs}));
         if (options.batch_size < 1)
-            throw argument_error(name + ": batch_size must be at least 1, got " +
-                                 std::to_string(options.batch_size));
+            throw argument_error(join({name, ": batch_size must be at least 1, got ", options.batch_size}));
         check_batch(x, net.inputs(), name.c_str());
         check_targets(net, targets.all(), x.cols(), name.c_str());
         validation = validation_set<Scalar>(options, name.c_str());
         if (validation) {
-            const std::string where = name + " (validation set)";
+            const std::string where = join({name, " (validation set)"});
             check_batch(validation->x(), net.inputs(), where.c_str());
             with_targets(*validation,
                          [&](const auto& y) { check_targets(net, y, validation->cols, where.c_str()); });
         }
         if (options.early_stopping && !validation)
-            throw argument_error(name + ": early stopping needs a validation set (FitOptions::validate_on)");
+            throw argument_error(join({name, ": early stopping needs a validation set (FitOptions::validate_on)"}));
         best.emplace(options.early_stopping);  // throws for a bad patience or min_delta
         if constexpr (!AdjustableLearningRate<Opt>) {
             if (options.schedule)
-                throw argument_error(name +
-                                     ": a schedule was given but the optimizer has no set_learning_rate()");
+                throw argument_error(join({name, ": a schedule was given but the optimizer has no set_learning_rate()"}));
         }
         require_non_negative(options.max_gradient_norm, name.c_str(), "max_gradient_norm");
         steps.template check_optimizer<Net>(optimizer, options);
         if (options.checkpoint) {
-            if (!options.checkpoint->store) throw argument_error(name + ": Checkpointing::store is null");
+            if (!options.checkpoint->store) throw argument_error(join({name, ": Checkpointing::store is null"}));
             require_at_least(options.checkpoint->every, 1, name.c_str(), "Checkpointing::every");
             if (!checkpointable)
-                throw argument_error(name +
-                                     ": checkpoints need an optimizer with snapshot() and restore() "
-                                     "(every FirstOrder optimizer has them)");
+                throw argument_error(join({name,
+                                           ": checkpoints need an optimizer with snapshot() and restore() "
+                                           "(every FirstOrder optimizer has them)"}));
         }
         if (options.checkpoint || Steps::distributed) checksum = data_checksum(x, targets, validation);
     });
@@ -396,10 +386,9 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
                     if (auto reason = run_mismatch(p, options, global_batch_size, n, checksum);
                         !reason.empty()) {
                         if (ranks > 1)
-                            reason += " (mpi::fit's run is one of batch_size = ranks x batch_size = " +
-                                      std::to_string(ranks) + " x " + std::to_string(options.batch_size) +
-                                      ")";
-                        throw checkpoint_mismatch_error(file + ": " + reason);
+                            append(reason, {" (mpi::fit's run is one of batch_size = ranks x batch_size = ", ranks,
+                                            " x ", options.batch_size, ")"});
+                        throw checkpoint_mismatch_error(join({file, ": ", reason}));
                     }
                     check_resumable(p, options, n, batches, file);
                     // Everything that allocates, before net and optimizer change (strong guarantee).
@@ -442,9 +431,8 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
             const Eigen::Index count = std::min(batch, n - first);
             const RankPart part = steps.part(count);
             const auto where = [&] {
-                return name + ": epoch " + std::to_string(epoch) + ", batch " +
-                       std::to_string(first / batch + 1) + " of " + std::to_string(batches) + " (update " +
-                       std::to_string(t + 1) + ")";
+                return join({name, ": epoch ", epoch, ", batch ", first / batch + 1, " of ", batches, " (update ",
+                             t + 1, ")"});
             };
             if constexpr (AdjustableLearningRate<Opt>) {
                 if (options.schedule) {
@@ -452,8 +440,7 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
                     try {
                         optimizer.set_learning_rate(alpha);
                     } catch (const argument_error& e) {
-                        throw argument_error(where() + ": the schedule gave α = " + number(alpha) + ": " +
-                                             e.what());
+                        throw argument_error(join({where(), ": the schedule gave α = ", number(alpha), ": ", e.what()}));
                     }
                 }
             }
@@ -466,8 +453,8 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
             try {
                 objective = steps.step(net, optimizer, xb_storage.cview(), yb, guard, count);
             } catch (const divergence_error& e) {
-                throw divergence_error(where() + ": training diverged: " + e.what() +
-                                       ": the network keeps the parameters of the last finite step");
+                throw divergence_error(join({where(), ": training diverged: ", e.what(),
+                                             ": the network keeps the parameters of the last finite step"}));
             }
             weighted_objective += static_cast<double>(part.count) / static_cast<double>(count) * objective;
             own_objective += objective;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../architecture.hpp"
+#include "../detail/message.hpp"
 #include "../detail/random.hpp"
 #include "../error.hpp"
 #include "../optimizers/optimizer_snapshot.hpp"
@@ -116,21 +117,20 @@ TrainingProgress restore_run(const RunRecord& record, Net& net, Opt& optimizer, 
     using Scalar = typename Net::Scalar;
     const Architecture mine = net.architecture();
     if (record.architecture != mine)
-        throw checkpoint_mismatch_error(name + ": the checkpoint's network is " +
-                                        describe(record.architecture) + ", this network is " +
-                                        describe(mine));
+        throw checkpoint_mismatch_error(detail::join({name, ": the checkpoint's network is ",
+                                                      describe(record.architecture), ", this network is ",
+                                                      describe(mine)}));
     const Eigen::Index parameters = net.parameters().size();
     if (record.parameters.size() != parameters)
-        throw corrupt_checkpoint_error(name +
-                                       ": corrupt checkpoint: " + std::to_string(record.parameters.size()) +
-                                       " parameters for a network of " + std::to_string(parameters));
+        throw corrupt_checkpoint_error(detail::join({name, ": corrupt checkpoint: ", record.parameters.size(),
+                                                     " parameters for a network of ", parameters}));
     if (const std::string reason = optimizer.mismatch(record.optimizer, parameters); !reason.empty())
-        throw checkpoint_mismatch_error(name +
-                                        ": the checkpoint's optimizer does not fit this one: " + reason);
+        throw checkpoint_mismatch_error(
+            detail::join({name, ": the checkpoint's optimizer does not fit this one: ", reason}));
     const auto& best = record.progress.best_parameters;
     if (best.size() != 0 && best.size() != parameters)
-        throw corrupt_checkpoint_error(name + ": corrupt checkpoint: " + std::to_string(best.size()) +
-                                       " best parameters for a model of " + std::to_string(parameters));
+        throw corrupt_checkpoint_error(detail::join({name, ": corrupt checkpoint: ", best.size(),
+                                                     " best parameters for a model of ", parameters}));
     // Everything that may throw (allocations included) before anything changes.
     const Eigen::Matrix<Scalar, Eigen::Dynamic, 1> theta = record.parameters.template cast<Scalar>();
     TrainingProgress progress = record.progress;
