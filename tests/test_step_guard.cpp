@@ -271,3 +271,63 @@ TEST_CASE("fit refuses a bad max_gradient_norm and clips like the guarded step",
     CHECK_THAT((net.parameters() - SmallNet<double>({2, 4, 3}, 1).parameters()).norm(),
                Catch::Matchers::WithinRel(0.006, 1e-9));
 }
+
+// Momentum and Adam state their rule per parameter: the guard proves the update safe from
+// bounds (max |g|, max |θ|, the state's ranges) and stores in one pass, or, when the bounds
+// cannot, checks every value first. Both must be the same update, bit for bit, and the check
+// must name the value and the parameter, in blocks of 512 parameters and across them.
+TEMPLATE_TEST_CASE("Momentum and Adam: proved safe or checked value by value, the same step",
+                   "[divergence]", float, double) {
+    using Net = SmallNet<TestType>;
+    constexpr Eigen::Index far = 1000;  // in the second block of 512 parameters
+    Net proved({30, 40, 3}, 1);         // 1363 parameters
+    REQUIRE(proved.parameters().size() > far);
+    for (Eigen::Index i = 0; i < proved.gradient().size(); ++i)
+        proved.gradient()(i) = static_cast<TestType>(std::sin(0.7 * static_cast<double>(i)));
+    // A parameter beyond half θ's limit: no bound proves the update safe, yet every value of
+    // it is within the limit, so the checked update is taken.
+    Net checked = proved;
+    const TestType huge = static_cast<TestType>(0.6 * descent::detail::update_limit<TestType>());
+    checked.parameters()(far) = huge;
+    auto same_but_far = [&](const auto& a, const auto& b) {
+        Eigen::Matrix<TestType, Eigen::Dynamic, 1> x = a, y = b;
+        x(far) = y(far) = 0;
+        return same_bits(x, y);
+    };
+    SECTION("Momentum, over three updates") {
+        descent::Momentum<> a(0.1), b(0.1);
+        for (int t = 0; t < 3; ++t) {
+            a.apply_gradient(proved);
+            b.apply_gradient(checked);
+        }
+        CHECK(same_but_far(proved.parameters(), checked.parameters()));
+        CHECK(same_bits(a.velocity(), b.velocity()));
+        CHECK(b.steps() == 3);
+    }
+    SECTION("Adam, over three updates") {
+        descent::Adam<> a(0.01), b(0.01);
+        for (int t = 0; t < 3; ++t) {
+            a.apply_gradient(proved);
+            b.apply_gradient(checked);
+        }
+        CHECK(same_but_far(proved.parameters(), checked.parameters()));
+        CHECK(same_bits(a.state(), b.state()));
+        CHECK(b.steps() == 3);
+    }
+    SECTION("a velocity restored by hand that the update would take beyond its limit") {
+        descent::Momentum<> momentum(1e-300, 0.0, {}, 0.9);
+        momentum.apply_gradient(proved);
+        momentum.state()(far) = 1e308;  // β∇̄θ + g: 9e307, beyond half of double's range
+        const auto message = refused(proved, momentum, [&] { momentum.apply_gradient(proved); });
+        CHECK_THAT(message, Contains("Momentum::apply_gradient: the update would make the velocity 9e+307 at W(1) "
+                                     "row 0, column 25"));
+        CHECK(momentum.steps() == 1);
+    }
+    SECTION("a second moment v set negative by hand: √v̂ is NaN, and θ with it") {
+        descent::Adam<> adam(0.01);
+        adam.apply_gradient(proved);
+        adam.state()(proved.parameters().size() + far) = -1;
+        const auto message = refused(proved, adam, [&] { adam.apply_gradient(proved); });
+        CHECK_THAT(message, Contains("Adam::apply_gradient: the update would make θ nan at W(1) row 0, column 25"));
+    }
+}

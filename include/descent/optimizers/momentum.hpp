@@ -18,6 +18,8 @@
 // which is the Nesterov rule above (exactly for a constant α). When training ends, the
 // parameters are Θ, which differs from θ by αβ∇̄θ: a vanishing amount as the gradient does.
 #include <Eigen/Core>
+#include <array>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,20 +64,28 @@ public:
 private:
     friend class FirstOrder<Momentum<Omega>, Omega>;
 
-    // ∇̄θ(t) = g(t) + β∇̄θ(t-1), then θ ← θ - α∇̄θ(t) (classical) or θ ← θ - α(g(t) + β∇̄θ(t)).
-    template <class Out, class Theta, class Gradient>
-    void rule(Out&& out, Theta theta, const Gradient& g) {
-        using S = typename Theta::Scalar;
-        auto& velocity = this->state();
-        const auto gd = g.template cast<double>();
-        const auto next = gd + beta_ * velocity;
-        const double alpha = this->learning_rate();
-        if (kind_ == MomentumKind::classical)
-            out(theta, theta - (alpha * next).template cast<S>(), "θ", detail::update_limit<S>());
-        else
-            out(theta, theta - (alpha * (gd + beta_ * next)).template cast<S>(), "θ",
-                detail::update_limit<S>());
-        out(velocity, next, "the velocity", detail::update_limit<double>());
+    static constexpr std::array<const char*, 1> state_names{"the velocity"};
+
+    // The rule for the next update, on a block of θ, g and ∇̄θ, in place (FirstOrder applies it,
+    // or checks it on a copy first):
+    //   ∇̄θ(t) = g(t) + β∇̄θ(t-1), then θ ← θ - α∇̄θ(t) (classical) or θ ← θ - α(g(t) + β∇̄θ(t)).
+    auto update_rule() const {
+        return [alpha = this->learning_rate(), beta = beta_, classical = kind_ == MomentumKind::classical](
+                   auto&& theta, const auto& g, auto&& velocity) {
+            velocity = g + beta * velocity;
+            if (classical)
+                detail::descend(theta, alpha * velocity);
+            else
+                detail::descend(theta, alpha * (g + beta * velocity));
+        };
+    }
+
+    // With |g| <= G and |∇̄θ(t-1)| <= V: |∇̄θ(t)| <= G + βV, and the update moves a parameter
+    // by at most α|∇̄θ(t)| (classical) or α(G + β|∇̄θ(t)|).
+    double step_bound(double G, std::span<detail::Range, 1> state) const {
+        const double velocity = G + beta_ * state[0].magnitude();
+        state[0] = {-velocity, velocity};
+        return this->learning_rate() * (kind_ == MomentumKind::classical ? velocity : G + beta_ * velocity);
     }
 
     double beta_;
