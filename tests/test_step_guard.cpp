@@ -319,8 +319,8 @@ TEMPLATE_TEST_CASE("Momentum and Adam: proved safe or checked value by value, th
         momentum.apply_gradient(proved);
         momentum.state()(far) = 1e308;  // β∇̄θ + g: 9e307, beyond half of double's range
         const auto message = refused(proved, momentum, [&] { momentum.apply_gradient(proved); });
-        CHECK_THAT(message, Contains("Momentum::apply_gradient: the update would make the velocity 9e+307 at W(1) "
-                                     "row 0, column 25"));
+        CHECK_THAT(message, Contains("Momentum::apply_gradient: the update would make the velocity 9e+307 "
+                                     "at W(1) row 0, column 25"));
         CHECK(momentum.steps() == 1);
     }
     SECTION("a second moment v set negative by hand: √v̂ is NaN, and θ with it") {
@@ -328,6 +328,7 @@ TEMPLATE_TEST_CASE("Momentum and Adam: proved safe or checked value by value, th
         adam.apply_gradient(proved);
         adam.state()(proved.parameters().size() + far) = -1;
         const auto message = refused(proved, adam, [&] { adam.apply_gradient(proved); });
-        CHECK_THAT(message, Contains("Adam::apply_gradient: the update would make θ nan at W(1) row 0, column 25"));
+        CHECK_THAT(message,
+                   Contains("Adam::apply_gradient: the update would make θ nan at W(1) row 0, column 25"));
     }
 }

@@ -274,7 +274,8 @@ private:
         if (!std::isfinite(gradient_bound)) detail::check_gradient(net, objective, where);  // throws
         if (guard.max_gradient_norm > 0) {
             auto clipped = net.gradient();
-            if (clip_gradient(clipped, guard.max_gradient_norm) != 1.0) gradient_bound = detail::largest_abs(g);
+            if (clip_gradient(clipped, guard.max_gradient_norm) != 1.0)
+                gradient_bound = detail::largest_abs(g);
         }
         const bool fresh = state_.size() == 0;
         size_state(net.parameters().size());
@@ -328,7 +329,8 @@ private:
     void measure_ranges(Eigen::Index parameters) {
         ranges_.resize(static_cast<std::size_t>(per_parameter()));
         for (Eigen::Index j = 0; j < per_parameter(); ++j)
-            ranges_[static_cast<std::size_t>(j)] = detail::range_of(state_.segment(j * parameters, parameters));
+            ranges_[static_cast<std::size_t>(j)] =
+                detail::range_of(state_.segment(j * parameters, parameters));
     }
 
     // f(θ, g, s_1, ..., s_k) on each block of θ and of the state, in place.
@@ -348,7 +350,8 @@ private:
     // after it finite and within its limit (θ's is update_limit<S>, the state's
     // update_limit<double>). throws: divergence_error naming the first value beyond, θ's first.
     template <class Net, class Rule, class Gradient>
-    void check_blockwise(const Net& net, const Rule& rule, const Gradient& g, const std::string& where) const {
+    void check_blockwise(const Net& net, const Rule& rule, const Gradient& g,
+                         const std::string& where) const {
         using S = typename Net::Scalar;
         const auto theta = net.parameters();
         const Eigen::Index p = theta.size();
