@@ -115,7 +115,8 @@ public:
     // parameters: another kind, regulariser or hyperparameter (named with both values), a
     // state of another size, a non-finite value. Empty when it can.
     std::string mismatch(const OptimizerSnapshot& saved, Eigen::Index parameters) const {
-        return detail::snapshot_mismatch(saved, name_, Omega::name, all_settings(), per_parameter(), parameters);
+        return detail::snapshot_mismatch(saved, name_, Omega::name, all_settings(), per_parameter(),
+                                         parameters);
     }
 
     // Takes over a saved state: α, t and the state become saved's.
@@ -170,10 +171,10 @@ protected:
         const Eigen::Index i = detail::first_beyond(values, limit);
         const Eigen::Index p = net.parameters().size();
         const double value = i >= 0 ? static_cast<double>(values(i)) : 0.0;
-        throw divergence_error(detail::join({where, ": the update would make ", what, " ", detail::value_text(value),
-                                             " at ", detail::parameter_name(net, p > 0 ? i % p : i), " (α = ",
-                                             detail::number(alpha_), ", a bound of ±", detail::number(limit), ")",
-                                             detail::unchanged_note()}));
+        throw divergence_error(
+            detail::join({where, ": the update would make ", what, " ", detail::value_text(value), " at ",
+                          detail::parameter_name(net, p > 0 ? i % p : i), " (α = ", detail::number(alpha_),
+                          ", a bound of ±", detail::number(limit), ")", detail::unchanged_note()}));
     }
 
 private:
