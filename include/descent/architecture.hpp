@@ -69,7 +69,8 @@ inline std::string describe(const Architecture& a) {
     for (const auto& layer : a.layers) {
         detail::append(text, {"-", layer.outputs});
         if (layer.kind != "dense") detail::append(text, {":", layer.kind});
-        if (&layer != &a.layers.back() || layer.activation != "identity") detail::append(text, {":", layer.activation});
+        if (&layer != &a.layers.back() || layer.activation != "identity")
+            detail::append(text, {":", layer.activation});
         if (layer.dropout > 0) detail::append(text, {":dropout=", std::to_string(layer.dropout)});
     }
     detail::append(text, {" (", a.head, ", ", a.scalar, ")"});

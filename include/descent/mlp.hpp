@@ -164,8 +164,8 @@ private:
     template <std::size_t... K>
     static LayerTuple<Layers...> make_layers(std::span<const Eigen::Index> sizes, std::index_sequence<K...>) {
         if (sizes.size() != depth + 1)
-            throw shape_error(
-                join({"Mlp: ", depth, " layers need ", depth + 1, " sizes (H_0, ..., H_(L+1)), got ", sizes.size()}));
+            throw shape_error(join({"Mlp: ", depth, " layers need ", depth + 1,
+                                    " sizes (H_0, ..., H_(L+1)), got ", sizes.size()}));
         // Checked here rather than left to the layers, whose message cannot say which H_k it was.
         for (std::size_t k = 0; k < sizes.size(); ++k)
             if (sizes[k] < 1)

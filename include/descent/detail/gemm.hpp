@@ -102,7 +102,8 @@ inline std::pair<Eigen::Index, Eigen::Index> slab(Eigen::Index size, int count, 
 template <class Scalar, bool Transposed>
 class Operand {
 public:
-    using Stored = Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+    using Stored =
+        Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
 
     // rows x cols as used; the stored columns `outer_stride` entries apart.
     Operand(const Scalar* data, Eigen::Index rows, Eigen::Index cols, Eigen::Index outer_stride)
@@ -145,8 +146,8 @@ auto operand(const X& x) {
     static_assert(int(X::InnerStrideAtCompileTime) == 1,
                   "descent::detail::Products takes matrices whose entries are contiguous along a column "
                   "(or along a row, for a transpose)");
-    return Operand<typename X::Scalar, (int(X::Flags) & Eigen::RowMajorBit) != 0>(x.data(), x.rows(), x.cols(),
-                                                                                   x.outerStride());
+    return Operand<typename X::Scalar, (int(X::Flags) & Eigen::RowMajorBit) != 0>(x.data(), x.rows(),
+                                                                                  x.cols(), x.outerStride());
 }
 
 template <class Scalar>
@@ -237,8 +238,8 @@ private:
 
     // c = α A b (+ c), cut by rows of A: each slab is a matrix-vector product of its own.
     template <bool TA, bool TB>
-    static void matrix_vector(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A, const Operand<Scalar, TB>& B,
-                              Scalar alpha, bool accumulate) {
+    static void matrix_vector(Eigen::Map<Matrix> C, const Operand<Scalar, TA>& A,
+                              const Operand<Scalar, TB>& B, Scalar alpha, bool accumulate) {
         const Eigen::Index m = C.rows(), k = A.cols();
         const int count = threads_for(double(m) * double(k), min_gemv_work_per_thread, m / 16);
         const auto b = first_column(B);

@@ -19,13 +19,15 @@ namespace descent::detail {
 // Holds no copy of the text: it lives for the full expression that joins it.
 class Piece {
 public:
-    Piece(std::string_view text) : text_(text) {}                            // NOLINT: implicit
-    Piece(const char* text) : text_(text) {}                                 // NOLINT: implicit
-    Piece(const std::string& text) : text_(text) {}                          // NOLINT: implicit
+    Piece(std::string_view text) : text_(text) {}    // NOLINT: implicit
+    Piece(const char* text) : text_(text) {}         // NOLINT: implicit
+    Piece(const std::string& text) : text_(text) {}  // NOLINT: implicit
     template <std::signed_integral I>
-    requires(!std::same_as<I, char>) Piece(I value) : kind_(Kind::signed_integer), signed_(value) {}  // NOLINT
+    requires(!std::same_as<I, char>) Piece(I value)
+        : kind_(Kind::signed_integer), signed_(value) {}  // NOLINT
     template <std::unsigned_integral I>
-    requires(!std::same_as<I, bool>) Piece(I value) : kind_(Kind::unsigned_integer), unsigned_(value) {}  // NOLINT
+    requires(!std::same_as<I, bool>) Piece(I value)
+        : kind_(Kind::unsigned_integer), unsigned_(value) {}  // NOLINT
 
     void append_to(std::string& out) const {
         char digits[24];

@@ -209,10 +209,10 @@ public:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (!H::predicts_classes(outputs()))
-                throw argument_error(join({at("predict").text(), ": the ", H::name, " head with ", outputs(),
-                                           " outputs gives no single class per sample: use predict_values (",
-                                           H::has_probabilities ? "a 0/1 decision per output" : "the values f(x)",
-                                           ")"}));
+                throw argument_error(
+                    join({at("predict").text(), ": the ", H::name, " head with ", outputs(),
+                          " outputs gives no single class per sample: use predict_values (",
+                          H::has_probabilities ? "a 0/1 decision per output" : "the values f(x)", ")"}));
             const auto a = run_forward(x, false);
             std::vector<int> labels(static_cast<std::size_t>(a.cols()));
             for (Eigen::Index j = 0; j < a.cols(); ++j)
@@ -230,8 +230,9 @@ public:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (!H::has_probabilities)
-                throw argument_error(join({at("predict_proba").text(), ": the ", H::name,
-                                           " head gives real values, not probabilities: use predict_values"}));
+                throw argument_error(
+                    join({at("predict_proba").text(), ": the ", H::name,
+                          " head gives real values, not probabilities: use predict_values"}));
             const auto a = run_forward(x, false);
             Matrix f(a.rows(), a.cols());
             H::output(a, f);
@@ -401,8 +402,8 @@ private:
     // Layer k's part of backpropagation: backward(), which stores ∇W(k) and ∇b(k), or, for the
     // fused descent (fused), propagate(), which keeps ∇a(k) for descend().
     template <class L>
-    static View backward_step(L& layer, const Eigen::Ref<const Matrix>& h_prev, const Eigen::Ref<const Matrix>& grad_h,
-                              bool propagate, bool fused) {
+    static View backward_step(L& layer, const Eigen::Ref<const Matrix>& h_prev,
+                              const Eigen::Ref<const Matrix>& grad_h, bool propagate, bool fused) {
         if constexpr (requires { layer.propagate(grad_h, propagate); }) {
             if (fused) return view(layer.propagate(grad_h, propagate));
         }
@@ -440,7 +441,8 @@ private:
     // through one function, where an expression per type compiled an unrolled reduction each.
     static double largest_magnitude(const Scalar* data, Eigen::Index rows, Eigen::Index cols,
                                     Eigen::Index outer_stride) {
-        const Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> m(data, rows, cols, Eigen::OuterStride<>(outer_stride));
+        const Eigen::Map<const Matrix, 0, Eigen::OuterStride<>> m(data, rows, cols,
+                                                                  Eigen::OuterStride<>(outer_stride));
         return static_cast<double>(m.cwiseAbs().template maxCoeff<Eigen::PropagateNaN>());
     }
     // max |θ| over layer k's blocks, W(k) and b(k).
@@ -456,11 +458,12 @@ private:
 
     std::size_t hidden_index(std::size_t k, const Where& where) const {
         if (k < 1 || k > dropout_.size())
-            throw argument_error(join({where.text(), ": hidden layer ", k,
-                                       dropout_.empty() ? " does not exist: this network has no hidden layer"
-                                                        : " does not exist: the hidden layers are 1 to ",
-                                       dropout_.empty() ? std::string() : join({dropout_.size()}),
-                                       " (dropout applies to h(k) of a hidden layer, never to the output a(L+1))"}));
+            throw argument_error(
+                join({where.text(), ": hidden layer ", k,
+                      dropout_.empty() ? " does not exist: this network has no hidden layer"
+                                       : " does not exist: the hidden layers are 1 to ",
+                      dropout_.empty() ? std::string() : join({dropout_.size()}),
+                      " (dropout applies to h(k) of a hidden layer, never to the output a(L+1))"}));
         return k - 1;
     }
 
@@ -485,8 +488,8 @@ private:
         return head_.visit([&](auto head) {
             using H = typename decltype(head)::type;
             if (H::classes(outputs()) == 0)
-                throw argument_error(
-                    join({where.text(), ": the ", H::name, " head predicts real values, it has no accuracy (see its loss)"}));
+                throw argument_error(join({where.text(), ": the ", H::name,
+                                           " head predicts real values, it has no accuracy (see its loss)"}));
             H::check_targets(y, outputs(), x.cols(), where);
             const auto a = run_forward(x, false);
             return static_cast<double>(H::count_correct(a, y)) / static_cast<double>(a.cols());
@@ -516,7 +519,8 @@ private:
 
     // Forward with dropout, the head's loss and ∇a(L+1), then backward (backward_step): one
     // function for compute_gradient and the fused descent, compiled once.
-    Scalar train(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where, bool fused) {
+    Scalar train(const Eigen::Ref<const Matrix>& x, const Targets<Scalar>& y, const Where& where,
+                 bool fused) {
         check(x, y, where);
         const auto a = run_forward(x, true);
         auto f = f_.shape(a.rows(), a.cols());
@@ -566,8 +570,8 @@ private:
             const auto given = layers_.visit(k - 1, [](const auto& layer) { return layer.outputs(); });
             const auto taken = layers_.visit(k, [](const auto& layer) { return layer.inputs(); });
             if (given != taken)
-                throw shape_error(join({Sequence::object, ": layer ", k + 1, " takes ", taken, " inputs but layer ", k,
-                                        " gives ", given, " outputs"}));
+                throw shape_error(join({Sequence::object, ": layer ", k + 1, " takes ", taken,
+                                        " inputs but layer ", k, " gives ", given, " outputs"}));
         }
     }
 

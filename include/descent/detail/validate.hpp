@@ -32,26 +32,25 @@ struct Where {
     Where(const char* whole) : function(whole) {}  // NOLINT: a name converts implicitly
     Where(const char* object_name, const char* function_name)
         : object(object_name), function(function_name) {}
-    std::string text() const {
-        return object ? join({object, "::", function}) : std::string(function);
-    }
+    std::string text() const { return object ? join({object, "::", function}) : std::string(function); }
 };
 
 // A batch: one sample per column, `expected_rows` features, at least one sample, all finite.
 template <class Derived>
 void check_batch(const Eigen::MatrixBase<Derived>& x, Eigen::Index expected_rows, const Where& where) {
     if (x.cols() == 0)
-        throw argument_error(join({where.text(), ": empty batch (the input has 0 columns; one sample per column)"}));
+        throw argument_error(
+            join({where.text(), ": empty batch (the input has 0 columns; one sample per column)"}));
     if (x.rows() != expected_rows)
-        throw shape_error(join({where.text(), ": input has ", x.rows(), " rows (features) but the first layer takes ",
-                                expected_rows}));
+        throw shape_error(join({where.text(), ": input has ", x.rows(),
+                                " rows (features) but the first layer takes ", expected_rows}));
     if (!all_finite(x)) {
         for (Eigen::Index j = 0; j < x.cols(); ++j)
             for (Eigen::Index i = 0; i < x.rows(); ++i)
                 if (!std::isfinite(static_cast<double>(x(i, j))))
-                    throw non_finite_error(join({where.text(), ": input holds ",
-                                                 std::to_string(static_cast<double>(x(i, j))), " at row ", i,
-                                                 ", column ", j, " (feature ", i, " of sample ", j, ")"}));
+                    throw non_finite_error(
+                        join({where.text(), ": input holds ", std::to_string(static_cast<double>(x(i, j))),
+                              " at row ", i, ", column ", j, " (feature ", i, " of sample ", j, ")"}));
     }
 }
 
@@ -73,11 +72,12 @@ inline std::string label_hint(std::span<const int> labels, Eigen::Index classes)
 inline void check_labels(std::span<const int> labels, Eigen::Index samples, Eigen::Index classes,
                          const Where& where) {
     if (static_cast<Eigen::Index>(labels.size()) != samples)
-        throw shape_error(join({where.text(), ": ", labels.size(), " labels for ", samples, " samples (columns)"}));
+        throw shape_error(
+            join({where.text(), ": ", labels.size(), " labels for ", samples, " samples (columns)"}));
     for (std::size_t t = 0; t < labels.size(); ++t)
         if (labels[t] < 0 || labels[t] >= classes)
-            throw label_error(join({where.text(), ": label ", labels[t], " of sample ", t, " is outside [0, ", classes,
-                                    ")", label_hint(labels, classes)}));
+            throw label_error(join({where.text(), ": label ", labels[t], " of sample ", t, " is outside [0, ",
+                                    classes, ")", label_hint(labels, classes)}));
 }
 
 // A target matrix: one column per sample, one row per output, every entry finite.
@@ -88,15 +88,15 @@ void check_target_matrix(const Eigen::MatrixBase<Derived>& y, Eigen::Index outpu
         throw shape_error(join({where.text(), ": ", y.cols(), " target columns for ", samples,
                                 " samples (one column per sample)"}));
     if (y.rows() != outputs)
-        throw shape_error(join({where.text(), ": targets have ", y.rows(), " rows but the network has ", outputs,
-                                " outputs (one row per output, one column per sample)"}));
+        throw shape_error(join({where.text(), ": targets have ", y.rows(), " rows but the network has ",
+                                outputs, " outputs (one row per output, one column per sample)"}));
     if (!all_finite(y)) {
         for (Eigen::Index j = 0; j < y.cols(); ++j)
             for (Eigen::Index i = 0; i < y.rows(); ++i)
                 if (!std::isfinite(static_cast<double>(y(i, j))))
-                    throw non_finite_error(join({where.text(), ": target holds ", number(static_cast<double>(y(i, j))),
-                                                 " at row ", i, ", column ", j, " (output ", i, " of sample ", j,
-                                                 ")"}));
+                    throw non_finite_error(
+                        join({where.text(), ": target holds ", number(static_cast<double>(y(i, j))),
+                              " at row ", i, ", column ", j, " (output ", i, " of sample ", j, ")"}));
     }
 }
 

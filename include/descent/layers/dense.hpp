@@ -36,8 +36,8 @@ public:
     // requires: inputs > 0, outputs > 0; throws argument_error otherwise.
     Dense(Eigen::Index inputs, Eigen::Index outputs) : inputs_(inputs), outputs_(outputs) {
         if (inputs <= 0 || outputs <= 0)
-            throw argument_error(
-                detail::join({"Dense layer needs positive sizes, got ", inputs, " inputs and ", outputs, " outputs"}));
+            throw argument_error(detail::join(
+                {"Dense layer needs positive sizes, got ", inputs, " inputs and ", outputs, " outputs"}));
     }
 
     Eigen::Index inputs() const { return inputs_; }
@@ -90,8 +90,8 @@ public:
                                                          const Eigen::Ref<const Matrix>& grad_h,
                                                          bool propagate) {
         const auto grad_a = pass_down(grad_h, propagate);
-        products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(), Scalar(1),
-                           false);
+        products_.multiply(Eigen::Map<Matrix>(grad_, outputs_, inputs_), grad_a, h_prev.transpose(),
+                           Scalar(1), false);
         Eigen::Map<Vector>(grad_ + outputs_ * inputs_, outputs_).noalias() = grad_a.rowwise().sum();
         return grad_input_.cview();
     }
@@ -129,7 +129,8 @@ private:
         const Eigen::Index batch = grad_h.cols();
         const GradientView grad_a = [&] {
             if constexpr (is_identity) {  // g' = 1: ∇a(k) = ∇h(k), no copy
-                return GradientView(grad_h.data(), outputs_, batch, Eigen::OuterStride<>(grad_h.outerStride()));
+                return GradientView(grad_h.data(), outputs_, batch,
+                                    Eigen::OuterStride<>(grad_h.outerStride()));
             } else {
                 auto computed = grad_a_.shape(outputs_, batch);
                 computed.array() = grad_h.array() * Act::derivative(a_.view().array(), h_.view().array());

@@ -48,10 +48,11 @@ public:
     static void check_targets(const Targets<Scalar>& y, Eigen::Index outputs, Eigen::Index samples,
                               const detail::Where& where) {
         if (!y.are_labels())
-            throw label_error(detail::join({where.text(), ": the ", name,
-                                            " head takes one class label per sample (std::span<const int>), not a "
-                                            "target matrix; for 0/1 targets per output use sigmoid_cross_entropy, "
-                                            "for real values squared_error"}));
+            throw label_error(
+                detail::join({where.text(), ": the ", name,
+                              " head takes one class label per sample (std::span<const int>), not a "
+                              "target matrix; for 0/1 targets per output use sigmoid_cross_entropy, "
+                              "for real values squared_error"}));
         detail::check_labels(y.labels(), samples, classes(outputs), where);
     }
 

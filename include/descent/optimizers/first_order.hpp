@@ -135,7 +135,8 @@ public:
     // parameters: another kind, regulariser or hyperparameter (named with both values), a
     // state of another size, a non-finite value. Empty when it can.
     std::string mismatch(const OptimizerSnapshot& saved, Eigen::Index parameters) const {
-        return detail::snapshot_mismatch(saved, name_, Omega::name, all_settings(), per_parameter(), parameters);
+        return detail::snapshot_mismatch(saved, name_, Omega::name, all_settings(), per_parameter(),
+                                         parameters);
     }
 
     // Takes over a saved state: α, t and the state become saved's.
@@ -197,9 +198,10 @@ protected:
     template <class Net>
     [[noreturn]] void refuse(const Net& net, const char* what, double value, Eigen::Index i, double limit,
                              const std::string& where) const {
-        throw divergence_error(detail::join({where, ": the update would make ", what, " ", detail::value_text(value),
-                                             " at ", detail::parameter_name(net, i), " (α = ", detail::number(alpha_),
-                                             ", a bound of ±", detail::number(limit), ")", detail::unchanged_note()}));
+        throw divergence_error(
+            detail::join({where, ": the update would make ", what, " ", detail::value_text(value), " at ",
+                          detail::parameter_name(net, i), " (α = ", detail::number(alpha_), ", a bound of ±",
+                          detail::number(limit), ")", detail::unchanged_note()}));
     }
 
 private:

@@ -36,10 +36,12 @@ namespace detail {
 // hyperparameters `settings` (λ first) and `per_parameter` state values per parameter, for a
 // network of `parameters` parameters; empty when it can (FirstOrder::mismatch). Plain data, so
 // that it is compiled once, not once per optimizer type.
-inline std::string snapshot_mismatch(const OptimizerSnapshot& saved, const char* name, const char* regularizer,
+inline std::string snapshot_mismatch(const OptimizerSnapshot& saved, const char* name,
+                                     const char* regularizer,
                                      const std::vector<std::pair<std::string, double>>& settings,
                                      Eigen::Index per_parameter, Eigen::Index parameters) {
-    if (saved.optimizer != name) return join({"it holds the state of ", saved.optimizer, ", this optimizer is ", name});
+    if (saved.optimizer != name)
+        return join({"it holds the state of ", saved.optimizer, ", this optimizer is ", name});
     if (saved.regularizer != regularizer)
         return join({"its regularizer is ", saved.regularizer, ", this optimizer's is ", regularizer});
     if (saved.settings.size() != settings.size())
@@ -50,15 +52,16 @@ inline std::string snapshot_mismatch(const OptimizerSnapshot& saved, const char*
             return join({"its hyperparameter ", k + 1, " is ", setting, ", expected ", settings[k].first});
         // Compared exactly: the run goes on bit for bit only with the same values.
         if (!(value == settings[k].second))
-            return join({"its ", setting, " is ", number(value), ", this optimizer's is ", number(settings[k].second)});
+            return join({"its ", setting, " is ", number(value), ", this optimizer's is ",
+                         number(settings[k].second)});
     }
     if (!(std::isfinite(saved.learning_rate) && saved.learning_rate > 0))
         return join({"its learning rate is ", number(saved.learning_rate), ", expected positive and finite"});
     if (saved.steps < 0) return join({"its step count is ", saved.steps, ", expected >= 0"});
     const Eigen::Index expected = per_parameter * parameters;
     if (saved.state.size() != 0 && saved.state.size() != expected)
-        return join({"its state holds ", saved.state.size(), " values, expected ", expected, " (", per_parameter,
-                     " per parameter of ", parameters, ") or none"});
+        return join({"its state holds ", saved.state.size(), " values, expected ", expected, " (",
+                     per_parameter, " per parameter of ", parameters, ") or none"});
     if (const Eigen::Index i = first_non_finite(saved.state); i >= 0)
         return join({"its state holds ", number(saved.state(i)), " at index ", i});
     return {};

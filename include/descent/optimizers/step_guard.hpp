@@ -122,8 +122,8 @@ inline const char* unchanged_note() {
 // throws: divergence_error when l + λΩ is NaN or infinite.
 inline void check_objective(double objective, const std::string& where) {
     if (!std::isfinite(objective))
-        throw divergence_error(
-            join({where, ": the objective l + λΩ on this batch is ", value_text(objective), unchanged_note()}));
+        throw divergence_error(join(
+            {where, ": the objective l + λΩ on this batch is ", value_text(objective), unchanged_note()}));
 }
 
 // throws: divergence_error naming the first parameter whose gradient is NaN or infinite.
@@ -132,10 +132,11 @@ template <class Net>
 void check_gradient(const Net& net, double objective, const std::string& where) {
     const Eigen::Index i = first_non_finite(net.gradient());
     if (i < 0) return;
-    throw divergence_error(join({where, ": ∇θ(l + λΩ) holds ", value_text(static_cast<double>(net.gradient()(i))),
-                                 " at ", parameter_name(net, i),
-                                 std::isnan(objective) ? std::string() : join({" (the objective is ", number(objective), ")"}),
-                                 unchanged_note()}));
+    throw divergence_error(
+        join({where, ": ∇θ(l + λΩ) holds ", value_text(static_cast<double>(net.gradient()(i))), " at ",
+              parameter_name(net, i),
+              std::isnan(objective) ? std::string() : join({" (the objective is ", number(objective), ")"}),
+              unchanged_note()}));
 }
 
 }  // namespace detail

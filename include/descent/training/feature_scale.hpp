@@ -41,8 +41,8 @@ std::string feature_scale_warning(const X& x, const char* where) {
     const double largest = variance.maxCoeff(&widest);
     if (!(largest > unstandardised_variance)) return {};
     const auto count = (variance.array() > unstandardised_variance).count();
-    return join({where, ": warning: feature ", widest, " of the inputs has variance ", number(largest), " (mean ",
-                 number(mean(widest)), ")",
+    return join({where, ": warning: feature ", widest, " of the inputs has variance ", number(largest),
+                 " (mean ", number(mean(widest)), ")",
                  count > 1 ? join({" and ", count - 1, " more features have a variance above ",
                                    number(unstandardised_variance)})
                            : std::string(),

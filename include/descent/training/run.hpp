@@ -21,8 +21,8 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -142,8 +142,8 @@ void check_targets(const Net& net, const View& values, Eigen::Index samples, con
     } else if constexpr (requires { net.loss(net.forward(values), values); }) {
         const Eigen::Index outputs = net.sizes().back();
         if (values.cols() != samples || values.rows() != outputs)
-            throw shape_error(join({where, ": the targets are ", values.rows(), " x ", values.cols(), ", expected ",
-                                    outputs, " x ", samples, " (one column per sample)"}));
+            throw shape_error(join({where, ": the targets are ", values.rows(), " x ", values.cols(),
+                                    ", expected ", outputs, " x ", samples, " (one column per sample)"}));
         check_batch(values, values.rows(), where);
     } else {
         throw argument_error(
@@ -187,9 +187,9 @@ const ValidationSet<Scalar>* validation_set(const FitOptions& options, const cha
     if (std::holds_alternative<std::monostate>(options.validation)) return nullptr;
     const auto* set = std::get_if<ValidationSet<Scalar>>(&options.validation);
     if (set == nullptr)
-        throw argument_error(join({where, ": the validation set holds ",
-                                   std::is_same_v<Scalar, float> ? "double" : "float", " but the network is ",
-                                   std::is_same_v<Scalar, float> ? "float" : "double"}));
+        throw argument_error(
+            join({where, ": the validation set holds ", std::is_same_v<Scalar, float> ? "double" : "float",
+                  " but the network is ", std::is_same_v<Scalar, float> ? "float" : "double"}));
     return set;
 }
 
@@ -234,12 +234,14 @@ inline std::string run_mismatch(const TrainingProgress& saved, const FitOptions&
         return "the checkpoint's run trained on other data (the CRC-32 of the training and validation "
                "sets differs)";
     if (saved.seed != options.seed) return differs("seed", join({saved.seed}), join({options.seed}));
-    if (saved.batch_size != batch_size) return differs("batch_size", join({saved.batch_size}), join({batch_size}));
+    if (saved.batch_size != batch_size)
+        return differs("batch_size", join({saved.batch_size}), join({batch_size}));
     if (!(saved.max_gradient_norm == options.max_gradient_norm))
         return differs("max_gradient_norm", number(saved.max_gradient_norm),
                        number(options.max_gradient_norm));
     auto rule = [](const std::optional<EarlyStopping>& r) {
-        return r ? join({"patience ", r->patience, ", min_delta ", number(r->min_delta)}) : std::string("none");
+        return r ? join({"patience ", r->patience, ", min_delta ", number(r->min_delta)})
+                 : std::string("none");
     };
     const auto& ours = options.early_stopping;
     if (saved.early_stopping.has_value() != ours.has_value() ||
@@ -317,16 +319,19 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
                          [&](const auto& y) { check_targets(net, y, validation->cols, where.c_str()); });
         }
         if (options.early_stopping && !validation)
-            throw argument_error(join({name, ": early stopping needs a validation set (FitOptions::validate_on)"}));
+            throw argument_error(
+                join({name, ": early stopping needs a validation set (FitOptions::validate_on)"}));
         best.emplace(options.early_stopping);  // throws for a bad patience or min_delta
         if constexpr (!AdjustableLearningRate<Opt>) {
             if (options.schedule)
-                throw argument_error(join({name, ": a schedule was given but the optimizer has no set_learning_rate()"}));
+                throw argument_error(
+                    join({name, ": a schedule was given but the optimizer has no set_learning_rate()"}));
         }
         require_non_negative(options.max_gradient_norm, name.c_str(), "max_gradient_norm");
         steps.template check_optimizer<Net>(optimizer, options);
         if (options.checkpoint) {
-            if (!options.checkpoint->store) throw argument_error(join({name, ": Checkpointing::store is null"}));
+            if (!options.checkpoint->store)
+                throw argument_error(join({name, ": Checkpointing::store is null"}));
             require_at_least(options.checkpoint->every, 1, name.c_str(), "Checkpointing::every");
             if (!checkpointable)
                 throw argument_error(join({name,
@@ -386,8 +391,8 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
                     if (auto reason = run_mismatch(p, options, global_batch_size, n, checksum);
                         !reason.empty()) {
                         if (ranks > 1)
-                            append(reason, {" (mpi::fit's run is one of batch_size = ranks x batch_size = ", ranks,
-                                            " x ", options.batch_size, ")"});
+                            append(reason, {" (mpi::fit's run is one of batch_size = ranks x batch_size = ",
+                                            ranks, " x ", options.batch_size, ")"});
                         throw checkpoint_mismatch_error(join({file, ": ", reason}));
                     }
                     check_resumable(p, options, n, batches, file);
@@ -431,8 +436,8 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
             const Eigen::Index count = std::min(batch, n - first);
             const RankPart part = steps.part(count);
             const auto where = [&] {
-                return join({name, ": epoch ", epoch, ", batch ", first / batch + 1, " of ", batches, " (update ",
-                             t + 1, ")"});
+                return join({name, ": epoch ", epoch, ", batch ", first / batch + 1, " of ", batches,
+                             " (update ", t + 1, ")"});
             };
             if constexpr (AdjustableLearningRate<Opt>) {
                 if (options.schedule) {
@@ -440,7 +445,8 @@ std::vector<EpochReport> run_training(Net& net, Opt& optimizer,
                     try {
                         optimizer.set_learning_rate(alpha);
                     } catch (const argument_error& e) {
-                        throw argument_error(join({where(), ": the schedule gave α = ", number(alpha), ": ", e.what()}));
+                        throw argument_error(
+                            join({where(), ": the schedule gave α = ", number(alpha), ": ", e.what()}));
                     }
                 }
             }

@@ -117,9 +117,9 @@ TrainingProgress restore_run(const RunRecord& record, Net& net, Opt& optimizer, 
     using Scalar = typename Net::Scalar;
     const Architecture mine = net.architecture();
     if (record.architecture != mine)
-        throw checkpoint_mismatch_error(detail::join({name, ": the checkpoint's network is ",
-                                                      describe(record.architecture), ", this network is ",
-                                                      describe(mine)}));
+        throw checkpoint_mismatch_error(
+            detail::join({name, ": the checkpoint's network is ", describe(record.architecture),
+                          ", this network is ", describe(mine)}));
     const Eigen::Index parameters = net.parameters().size();
     if (record.parameters.size() != parameters)
         throw corrupt_checkpoint_error(detail::join({name, ": corrupt checkpoint: ", record.parameters.size(),
@@ -129,8 +129,8 @@ TrainingProgress restore_run(const RunRecord& record, Net& net, Opt& optimizer, 
             detail::join({name, ": the checkpoint's optimizer does not fit this one: ", reason}));
     const auto& best = record.progress.best_parameters;
     if (best.size() != 0 && best.size() != parameters)
-        throw corrupt_checkpoint_error(detail::join({name, ": corrupt checkpoint: ", best.size(),
-                                                     " best parameters for a model of ", parameters}));
+        throw corrupt_checkpoint_error(detail::join(
+            {name, ": corrupt checkpoint: ", best.size(), " best parameters for a model of ", parameters}));
     // Everything that may throw (allocations included) before anything changes.
     const Eigen::Matrix<Scalar, Eigen::Dynamic, 1> theta = record.parameters.template cast<Scalar>();
     TrainingProgress progress = record.progress;
