@@ -29,7 +29,7 @@
 #include "activations/identity.hpp"
 #include "architecture.hpp"
 #include "detail/message.hpp"
-#include "detail/network_core.hpp"
+#include "network_core.hpp"
 #include "error.hpp"
 #include "layers/layer.hpp"
 #include "losses/head.hpp"
@@ -245,7 +245,7 @@ struct mlp_split {
 // The interface (shared with Network): forward, predict, predict_proba, predict_values, accuracy,
 // loss, compute_gradient, descend, count_correct, check_targets, parameters, gradient,
 // parameter_blocks, architecture, inputs, outputs, classes, sizes, initialize, the dropout
-// settings (detail/network_core.hpp); here also layer<K>(), depth, rebind and cast.
+// settings (network_core.hpp); here also layer<K>(), depth, rebind and cast.
 template <class... Ts>
 class Mlp : public detail::mlp_split<Ts...>::type {
     using Base = typename detail::mlp_split<Ts...>::type;

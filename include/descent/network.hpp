@@ -7,7 +7,7 @@
 //   descent::Network<double> binary(30, {{16, "tanh"}}, 1, "sigmoid_cross_entropy", seed);
 //   descent::Network<float> loaded(architecture);
 //
-// The interface is Mlp's (detail/network_core.hpp), and so are the numbers: the layers are the
+// The interface is Mlp's (network_core.hpp), and so are the numbers: the layers are the
 // same Dense<Act, Scalar> types, held in a std::variant, and the chain, dropout and heads are the
 // same code, so the same architecture, seed and data give θ equal to Mlp's bit for bit. What a
 // run-time choice costs is one dispatch per layer and pass, against a matrix product each.
@@ -26,7 +26,7 @@
 #include "activations/sigmoid.hpp"
 #include "activations/tanh.hpp"
 #include "architecture.hpp"
-#include "detail/network_core.hpp"
+#include "network_core.hpp"
 #include "error.hpp"
 #include "layers/dense.hpp"
 #include "losses/sigmoid_cross_entropy.hpp"

@@ -20,15 +20,15 @@
 #include <utility>
 #include <vector>
 
-#include "../architecture.hpp"
-#include "../error.hpp"
-#include "../layers/dropout.hpp"
-#include "../losses/targets.hpp"
-#include "../parameter_block.hpp"
-#include "message.hpp"
-#include "random.hpp"
-#include "validate.hpp"
-#include "workspace.hpp"
+#include "architecture.hpp"
+#include "error.hpp"
+#include "layers/dropout.hpp"
+#include "losses/targets.hpp"
+#include "parameter_block.hpp"
+#include "detail/message.hpp"
+#include "detail/random.hpp"
+#include "detail/validate.hpp"
+#include "detail/workspace.hpp"
 
 namespace descent::detail {
 
