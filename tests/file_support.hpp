@@ -1,9 +1,13 @@
 #pragma once
 // What the tests of file readers and writers share.
+#include <zlib.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -42,6 +46,30 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// v as 4 big-endian bytes, as IDX files store their sizes.
+inline void put_big_endian(std::string& out, std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+}
+
+// The header of an IDX file: the magic number, then each size.
+inline std::string idx_header(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes) {
+    std::string out;
+    put_big_endian(out, magic);
+    for (const std::uint32_t s : sizes) put_big_endian(out, s);
+    return out;
+}
+
+// Writes `bytes` gzipped to <dir>/<name> and returns the path.
+inline std::filesystem::path write_gz(const TempDir& dir, const std::string& name, const std::string& bytes) {
+    const auto file = dir / name;
+    gzFile gz = gzopen(file.string().c_str(), "wb");
+    REQUIRE(gz != nullptr);
+    if (!bytes.empty())
+        REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
+    REQUIRE(gzclose(gz) == Z_OK);
+    return file;
+}
 
 // The bytes of a file, for comparisons.
 inline std::string contents(const std::filesystem::path& file) {

@@ -126,6 +126,14 @@ inline double sigma(double t) {
     return 1 / (1 + std::exp(-t));
 }
 
+// θ and ∇θ of a network of doubles, to show that a refused call changed neither.
+template <class Net>
+struct Snapshot {
+    Eigen::VectorXd theta, grad;
+    explicit Snapshot(const Net& net) : theta(net.parameters()), grad(net.gradient()) {}
+    bool same_as(const Net& net) const { return net.parameters() == theta && net.gradient() == grad; }
+};
+
 // A network small enough to train in microseconds, for tests of the training loop.
 template <class T>
 using SmallNet = Mlp<Dense<Tanh, T>, Dense<Identity, T>>;

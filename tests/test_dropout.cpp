@@ -74,10 +74,10 @@ TEST_CASE("a rate outside 0 to 1 (excluded) is an argument_error", "[dropout][er
 
 namespace {
 
-using Net = descent::Mlp<Dense<descent::Relu, double>, Dense<descent::Relu, double>, Dense<Identity, double>>;
+using DropoutNet = descent::Mlp<Dense<descent::Relu, double>, Dense<descent::Relu, double>, Dense<Identity, double>>;
 
-Net with_dropout() {
-    Net net({4, 16, 8, 3}, 2);
+DropoutNet with_dropout() {
+    DropoutNet net({4, 16, 8, 3}, 2);
     net.set_dropout(1, 0.5);
     net.set_dropout(2, 0.25);
     return net;
@@ -86,8 +86,8 @@ Net with_dropout() {
 }  // namespace
 
 TEST_CASE("dropout is off in predict, loss and forward, on in compute_gradient", "[dropout]") {
-    Net net = with_dropout();
-    Net plain({4, 16, 8, 3}, 2);
+    DropoutNet net = with_dropout();
+    DropoutNet plain({4, 16, 8, 3}, 2);
     REQUIRE(net.parameters() == plain.parameters());
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(4, 6, 5);
     const auto y = descent::test::labels_cycling(6, 3);
@@ -110,7 +110,7 @@ TEST_CASE("dropout is off in predict, loss and forward, on in compute_gradient",
 }
 
 TEST_CASE("fixed masks make every training pass the same", "[dropout]") {
-    Net net = with_dropout();
+    DropoutNet net = with_dropout();
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(4, 6, 6);
     const auto y = descent::test::labels_cycling(6, 3);
     net.fix_dropout_masks(11);
@@ -128,14 +128,14 @@ TEST_CASE("fixed masks make every training pass the same", "[dropout]") {
 TEST_CASE("the same seed trains the same, and initialize reseeds the masks", "[dropout]") {
     const Eigen::MatrixXd x = descent::test::pseudo_random<double>(4, 6, 7);
     const auto y = descent::test::labels_cycling(6, 3);
-    Net a = with_dropout(), b = with_dropout();
+    DropoutNet a = with_dropout(), b = with_dropout();
     for (int step = 0; step < 3; ++step) {
         a.descend(x, y, 0.1);
         b.descend(x, y, 0.1);
     }
     CHECK(a.parameters() == b.parameters());
     a.initialize(2);
-    Net c = with_dropout();
+    DropoutNet c = with_dropout();
     a.compute_gradient(x, y);
     c.compute_gradient(x, y);
     CHECK(a.gradient() == c.gradient());
@@ -162,7 +162,7 @@ TEST_CASE("a network's expected output under dropout is its output without", "[d
 
 TEST_CASE("dropout settings: hidden layers only, rates below 1, nothing changed on a throw",
           "[dropout][errors]") {
-    Net net = with_dropout();
+    DropoutNet net = with_dropout();
     CHECK(net.dropout(1) == 0.5);
     CHECK(net.dropout(2) == 0.25);
     CHECK_THROWS_AS(net.set_dropout(3, 0.5), descent::argument_error);

@@ -21,7 +21,7 @@ using descent::EarlyStopping;
 
 namespace {
 
-using Net = descent::Mlp<descent::Dense<descent::Tanh, double>, descent::Dense<descent::Identity, double>>;
+using Net = descent::test::SmallNet<double>;
 
 // Label = [x_0 > 0], with every `flip`-th label flipped (0 for none): a training set
 // with such noise is learnt at first, then memorised, and the validation loss (on

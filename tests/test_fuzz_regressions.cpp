@@ -6,7 +6,6 @@
 // the header's word: a header that lies costs at most a few times what the
 // file really holds. This file counts the largest single block taken through
 // operator new (which std::vector and std::string use) to hold them to it.
-#include <zlib.h>
 
 #include <atomic>
 #include <bit>
@@ -28,8 +27,10 @@
 #include "support.hpp"
 
 using Catch::Matchers::Contains;
+using descent::test::idx_header;
 using descent::test::message_of;
 using descent::test::TempDir;
+using descent::test::write_gz;
 
 // The largest block operator new has handed out since a LargestBlock was made.
 // Every form of operator new and delete that is not aligned is replaced, so
@@ -93,17 +94,6 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept {
 
 namespace {
 
-void put32(std::string& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
-}
-
-std::string idx_header(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes) {
-    std::string out;
-    put32(out, magic);
-    for (auto s : sizes) put32(out, s);
-    return out;
-}
-
 // n bytes that deflate cannot shrink (a linear congruential sequence's high bytes).
 std::string incompressible(std::size_t n) {
     std::string out(n, '\0');
@@ -113,15 +103,6 @@ std::string incompressible(std::size_t n) {
         c = static_cast<char>(state >> 24);
     }
     return out;
-}
-
-std::filesystem::path write_gz(const TempDir& dir, const std::string& name, const std::string& bytes) {
-    const auto file = dir / name;
-    gzFile gz = gzopen(file.string().c_str(), "wb");
-    REQUIRE(gz != nullptr);
-    REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
-    REQUIRE(gzclose(gz) == Z_OK);
-    return file;
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 // file is an error that names the file and what is wrong with it.
 #include <descent/data/idx.hpp>
 
-#include <zlib.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <initializer_list>
@@ -15,37 +13,22 @@
 #include "support.hpp"
 
 using Catch::Matchers::Contains;
+using descent::test::idx_header;
 using descent::test::message_of;
 using descent::test::TempDir;
+using descent::test::write_gz;
 
 namespace {
 
-void put32(std::string& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
-}
-
 // An IDX file: magic, big-endian sizes, payload.
 std::string idx(std::uint32_t magic, std::initializer_list<std::uint32_t> sizes, const std::string& payload) {
-    std::string out;
-    put32(out, magic);
-    for (auto s : sizes) put32(out, s);
-    return out + payload;
+    return idx_header(magic, sizes) + payload;
 }
 
 std::string bytes_from(std::initializer_list<int> values) {
     std::string out;
     for (int v : values) out.push_back(static_cast<char>(v));
     return out;
-}
-
-std::filesystem::path write_gz(const TempDir& dir, const std::string& name, const std::string& bytes) {
-    const auto file = dir / name;
-    gzFile gz = gzopen(file.string().c_str(), "wb");
-    REQUIRE(gz != nullptr);
-    if (!bytes.empty())
-        REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == int(bytes.size()));
-    REQUIRE(gzclose(gz) == Z_OK);
-    return file;
 }
 
 // 3 images of 2x3 pixels: image t holds 10t, 10t+1, ..., 10t+5, and one 255.

@@ -61,19 +61,19 @@ namespace {
 namespace fs = std::filesystem;
 using descent::test::same_bits;
 using descent::test::same_snapshot;
-using Net = descent::test::SmallNet<float>;
+using FloatNet = descent::test::SmallNet<float>;
 using Clock = std::chrono::steady_clock;
 
 constexpr int epochs = 40;
 
-struct Problem {
+struct ResumeProblem {
     descent::test::Samples<float> train = descent::test::blobs<float>(10, 3);  // 30 samples
     descent::test::Samples<float> held_out = descent::test::blobs<float>(5, 4);
 };
 
 // The run every child continues: Adam with L2, a schedule, validation and early stopping
 // (with patience enough to let the run go on), a checkpoint after every epoch.
-std::vector<descent::EpochReport> train(const Problem& p, const fs::path& checkpoint, Net& net) {
+std::vector<descent::EpochReport> train(const ResumeProblem& p, const fs::path& checkpoint, FloatNet& net) {
     descent::Adam<descent::L2> adam(0.02, 1e-4);
     descent::FitOptions o;
     o.epochs = epochs;
@@ -87,11 +87,11 @@ std::vector<descent::EpochReport> train(const Problem& p, const fs::path& checkp
 }
 
 // A child: resume (or start) the run, save the final network, exit 0; 2 on an exception.
-[[noreturn]] void child(const Problem& p, const fs::path& dir, double kill_chance, std::uint64_t seed) {
+[[noreturn]] void child(const ResumeProblem& p, const fs::path& dir, double kill_chance, std::uint64_t seed) {
     kill_in_fsync = kill_chance;
     fsync_draws = seed;
     try {
-        Net net({2, 8, 3}, 5);
+        FloatNet net({2, 8, 3}, 5);
         train(p, dir / "run.checkpoint", net);
         kill_in_fsync = 0;
         descent::save(net, dir / "final.model");
@@ -120,12 +120,12 @@ struct Tally {
 TEST_CASE("A run killed at random moments resumes from its checkpoint to the uninterrupted result",
           "[kill_resume]") {
     descent::set_threads(1);
-    const Problem p;
+    const ResumeProblem p;
     descent::test::TempDir dir;
 
     // The uninterrupted run, in this process: its returned θ and its last checkpoint.
     fs::create_directories(dir / "reference");
-    Net reference({2, 8, 3}, 5);
+    FloatNet reference({2, 8, 3}, 5);
     const auto reports = train(p, dir / "reference" / "run.checkpoint", reference);
     REQUIRE(reports.size() == static_cast<std::size_t>(epochs));
     const auto expected = descent::read_checkpoint(dir / "reference" / "run.checkpoint");
@@ -191,7 +191,7 @@ TEST_CASE("A run killed at random moments resumes from its checkpoint to the uni
                     const auto saved = descent::read_checkpoint(checkpoint);
                     CHECK(saved.progress.epoch >= last_epoch);
                     last_epoch = saved.progress.epoch;
-                    Net probe({2, 8, 3}, 0);
+                    FloatNet probe({2, 8, 3}, 0);
                     descent::Adam<descent::L2> adam(0.02, 1e-4);
                     CHECK_NOTHROW(descent::restore_checkpoint(saved, probe, adam));
                 }
@@ -202,7 +202,7 @@ TEST_CASE("A run killed at random moments resumes from its checkpoint to the uni
             break;
         }
         // The run, killed and resumed, ends as the uninterrupted one.
-        const Net final = descent::load<Net>(here / "final.model");
+        const FloatNet final = descent::load<FloatNet>(here / "final.model");
         CHECK(same_bits(final.parameters(), reference.parameters()));
         const auto got = descent::read_checkpoint(checkpoint);
         CHECK(got.model == expected.model);

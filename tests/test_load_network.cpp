@@ -2,7 +2,6 @@
 // without its type at compile time; hostile files (an unknown layer kind, θ of the wrong size, a
 // depth of a million, 2^40 parameters) refused with typed errors before anything large is
 // allocated, and nothing changed by a throw. Also load_onnx_network (io/onnx_import.hpp).
-#include <cstring>
 #include <descent/io/load_network.hpp>
 #include <descent/io/model_file.hpp>
 #include <descent/io/onnx_export.hpp>
@@ -14,21 +13,17 @@
 
 #include "file_support.hpp"
 #include "support.hpp"
+#include "training_support.hpp"
 
 using Catch::Matchers::Contains;
 using descent::Architecture;
 using descent::Network;
 using descent::test::contents;
 using descent::test::message_of;
+using descent::test::same_bits;
 using descent::test::TempDir;
 
 namespace {
-
-template <class A, class B>
-bool same_bits(const A& a, const B& b) {
-    return a.size() == b.size() &&
-           std::memcmp(a.data(), b.data(), sizeof(a.data()[0]) * static_cast<std::size_t>(a.size())) == 0;
-}
 
 // A model file of architecture `a` holding θ = 0.5, ..., `count` of them, whatever a's size says.
 std::string model_bytes(const Architecture& a, std::size_t count,

@@ -186,13 +186,9 @@ TEST_CASE("loss, forward and predict leave θ and ∇θ alone", "[mlp]") {
 
 namespace {
 
-using Net = Mlp<Dense<descent::Tanh, double>, Dense<Identity, double>>;
+using Net = descent::test::SmallNet<double>;
 
-struct Snapshot {
-    Eigen::VectorXd theta, grad;
-    explicit Snapshot(const Net& net) : theta(net.parameters()), grad(net.gradient()) {}
-    bool same_as(const Net& net) const { return net.parameters() == theta && net.gradient() == grad; }
-};
+using descent::test::Snapshot;
 
 Net trained_a_little() {
     Net net({3, 4, 3}, 8);
@@ -307,7 +303,7 @@ TEST_CASE("bad sizes at construction are rejected, naming them", "[mlp][errors]"
 namespace {
 
 template <class N>
-bool views_own_buffers(N& net) {
+bool mlp_views_own_buffers(N& net) {
     const double* theta = net.parameters().data();
     const auto& blocks = net.parameter_blocks();
     return net.template layer<0>().W().data() == theta + blocks[0].offset &&
@@ -338,7 +334,7 @@ TEST_CASE("a copy trains on its own and the original is unchanged", "[mlp]") {
     SECTION("copy construction") {
         Net copy(original);
         CHECK(copy.parameters() == original.parameters());
-        CHECK(views_own_buffers(copy));
+        CHECK(mlp_views_own_buffers(copy));
         const auto [first, last] = train(copy, x, y);
         CHECK(last < first);
         CHECK(copy.parameters() != before.theta);
@@ -347,12 +343,12 @@ TEST_CASE("a copy trains on its own and the original is unchanged", "[mlp]") {
         Net copy({3, 4, 3}, 99);
         copy = original;
         CHECK(copy.parameters() == original.parameters());
-        CHECK(views_own_buffers(copy));
+        CHECK(mlp_views_own_buffers(copy));
         const auto [first, last] = train(copy, x, y);
         CHECK(last < first);
     }
     CHECK(before.same_as(original));
-    CHECK(views_own_buffers(original));
+    CHECK(mlp_views_own_buffers(original));
     CHECK(original.loss(x, y) == original_loss);
 }
 
@@ -365,7 +361,7 @@ TEST_CASE("a moved-to network still trains", "[mlp]") {
     SECTION("move construction") {
         Net moved(std::move(source));
         CHECK(moved.parameters() == theta);
-        CHECK(views_own_buffers(moved));
+        CHECK(mlp_views_own_buffers(moved));
         const auto [first, last] = train(moved, x, y);
         CHECK(last < first);
     }
@@ -373,7 +369,7 @@ TEST_CASE("a moved-to network still trains", "[mlp]") {
         Net moved({3, 4, 3}, 6);
         moved = std::move(source);
         CHECK(moved.parameters() == theta);
-        CHECK(views_own_buffers(moved));
+        CHECK(mlp_views_own_buffers(moved));
         const auto [first, last] = train(moved, x, y);
         CHECK(last < first);
     }
@@ -382,7 +378,7 @@ TEST_CASE("a moved-to network still trains", "[mlp]") {
         nets.push_back(std::move(source));
         for (int k = 0; k < 8; ++k) nets.emplace_back(std::initializer_list<Eigen::Index>{3, 4, 3}, k);
         CHECK(nets[0].parameters() == theta);
-        for (auto& net : nets) CHECK(views_own_buffers(net));
+        for (auto& net : nets) CHECK(mlp_views_own_buffers(net));
         const auto [first, last] = train(nets[0], x, y);
         CHECK(last < first);
     }

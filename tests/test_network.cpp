@@ -279,12 +279,7 @@ TEST_CASE("count_correct counts the last forward pass, whichever made it", "[net
 
 namespace {
 
-template <class Net>
-struct Snapshot {
-    Eigen::VectorXd theta, grad;
-    explicit Snapshot(const Net& net) : theta(net.parameters()), grad(net.gradient()) {}
-    bool same_as(const Net& net) const { return net.parameters() == theta && net.gradient() == grad; }
-};
+using descent::test::Snapshot;
 
 std::string message_of(const Architecture& a) {
     try {
@@ -375,7 +370,7 @@ TEST_CASE("bad input to a Network is a typed error, and nothing changes", "[netw
 namespace {
 
 template <class Net>
-bool views_own_buffers(Net& net) {
+bool network_views_own_buffers(Net& net) {
     return std::visit([&](auto& layer) { return layer.W().data() == net.parameters().data(); },
                       net.layer(0)) &&
            std::visit([&](auto& layer) { return layer.grad_W().data() == net.gradient().data() + 16; },
@@ -390,19 +385,19 @@ TEST_CASE("a copied or moved Network trains on its own buffers", "[network]") {
     Network<double> original("3-4:relu-3", 3);
     const Eigen::VectorXd theta = original.parameters();
     Network<double> copy(original);
-    CHECK(views_own_buffers(copy));
+    CHECK(network_views_own_buffers(copy));
     for (int t = 0; t < 5; ++t) copy.descend(x, y, 0.5);
     CHECK(copy.parameters() != theta);
     CHECK(original.parameters() == theta);
     Network<double> assigned("2-2", 0);
     assigned = copy;
-    CHECK(views_own_buffers(assigned));
+    CHECK(network_views_own_buffers(assigned));
     CHECK(assigned.parameters() == copy.parameters());
     std::vector<Network<double>> nets;
     nets.push_back(std::move(original));
     for (int k = 0; k < 8; ++k) nets.emplace_back("3-4:relu-3", k);
     CHECK(nets[0].parameters() == theta);
-    for (auto& net : nets) CHECK(views_own_buffers(net));
+    for (auto& net : nets) CHECK(network_views_own_buffers(net));
     const double first = nets[0].loss(x, y);
     for (int t = 0; t < 5; ++t) nets[0].descend(x, y, 0.5);
     CHECK(nets[0].loss(x, y) < first);

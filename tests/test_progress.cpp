@@ -24,7 +24,7 @@ using descent::Progress;
 
 namespace {
 
-using Net = descent::Mlp<descent::Dense<descent::Tanh, double>, descent::Dense<descent::Identity, double>>;
+using Net = descent::test::SmallNet<double>;
 
 // 10 samples by batches of 4: batches end at 4, 8 and 10 samples.
 struct Problem {

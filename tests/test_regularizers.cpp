@@ -98,7 +98,7 @@ TEST_CASE("∇Ω matches finite differences of Ω", "[regularizers]") {
 
 namespace {
 
-using Net = descent::Mlp<descent::Dense<descent::Tanh, double>, descent::Dense<descent::Identity, double>>;
+using Net = descent::test::SmallNet<double>;
 
 // A 2-2-2 network with W(1) = 1, b(1) = 100, W(2) = -1/2, b(2) = -100 everywhere:
 // biases far larger than the weights, so that a penalty that counted them would show.

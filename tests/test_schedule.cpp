@@ -70,7 +70,7 @@ TEST_CASE("Schedules refuse bad parameters, naming them", "[schedule]") {
 
 namespace {
 
-using Net = descent::Mlp<descent::Dense<descent::Tanh, double>, descent::Dense<descent::Identity, double>>;
+using Net = descent::test::SmallNet<double>;
 
 // 10 samples by batches of 4: 3 steps per epoch (4, 4, 2).
 struct Data {

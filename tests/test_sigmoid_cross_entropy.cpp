@@ -12,18 +12,12 @@
 
 using Catch::Matchers::Contains;
 using descent::SigmoidCrossEntropy;
+using descent::test::check_close;
 
 namespace {
 
 template <class T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-
-template <class T>
-void check_close(T actual, double expected) {
-    CHECK_THAT(
-        static_cast<double>(actual),
-        Catch::Matchers::WithinAbs(expected, descent::test::tolerance<T>() * (1 + std::abs(expected))));
-}
 
 }  // namespace
 
@@ -99,7 +93,7 @@ TEST_CASE("the sigmoid head's gradient matches finite differences of the batch l
         }
 }
 
-TEMPLATE_TEST_CASE("logits of ±1e4 give a finite loss and the exact gradient", "[sigmoid_cross_entropy]",
+TEMPLATE_TEST_CASE("logits of ±1e4 give a finite binary cross-entropy and the exact gradient", "[sigmoid_cross_entropy]",
                    float, double) {
     using T = TestType;
     using H = SigmoidCrossEntropy<T>;

@@ -149,7 +149,7 @@ TEST_CASE("the softmax Jacobian matches finite differences of the softmax", "[so
     CHECK(J.rowwise().sum().cwiseAbs().maxCoeff() < 1e-15);
 }
 
-TEMPLATE_TEST_CASE("logits of ±1e4 give a finite loss and the exact gradient", "[softmax_cross_entropy]",
+TEMPLATE_TEST_CASE("logits of ±1e4 give a finite cross-entropy and the exact gradient", "[softmax_cross_entropy]",
                    float, double) {
     using T = TestType;
     descent::test::Matrix<T> a(3, 1);

@@ -38,7 +38,7 @@ using descent::test::TempDir;
 namespace {
 
 constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
-using Net = SmallNet<float>;
+using FloatNet = SmallNet<float>;
 using Matrix = descent::test::Matrix<float>;
 
 // What a throw must leave alone: θ and ∇θ of a network, bit for bit.
@@ -69,7 +69,7 @@ void refuses(N& net, Opt& optimizer, F&& f) {
 // A trained-for-a-bit network and data, with ∇θ holding something.
 struct Setup {
     descent::test::Samples<float> d = blobs<float>(4, 3);  // 12 samples, 2 features, 3 classes
-    Net net{{2, 5, 3}, 1};
+    FloatNet net{{2, 5, 3}, 1};
     Setup() { net.compute_gradient(d.x, d.y); }
 };
 
@@ -103,7 +103,7 @@ void refuses_bad_batches(const Setup& s, N& net, Call&& call, bool takes_labels 
 template <class Check>
 void for_each_optimizer(const Setup& s, Check&& check) {
     auto run = [&](auto optimizer) {
-        Net warm = s.net;
+        FloatNet warm = s.net;
         check(optimizer, s.net);  // fresh: the state must stay empty
         for (int t = 0; t < 3; ++t) optimizer.step(warm, s.d.x, s.d.y, {});
         check(optimizer, warm);
@@ -173,8 +173,8 @@ TEST_CASE("strong guarantee: Mlp::descend", "[strong_guarantee]") {
 
 TEST_CASE("strong guarantee: Sgd, Momentum and Adam step (unguarded)", "[strong_guarantee]") {
     Setup s;
-    for_each_optimizer(s, [&](auto& optimizer, const Net& start) {
-        Net net = start;
+    for_each_optimizer(s, [&](auto& optimizer, const FloatNet& start) {
+        FloatNet net = start;
         const BadInput bad(s);
         refuses<descent::shape_error>(net, optimizer, [&] { optimizer.step(net, bad.wide, s.d.y); });
         refuses<descent::non_finite_error>(net, optimizer, [&] { optimizer.step(net, bad.holed, s.d.y); });
@@ -191,8 +191,8 @@ TEST_CASE("strong guarantee: Sgd, Momentum and Adam step (unguarded)", "[strong_
 
 TEST_CASE("strong guarantee: Sgd, Momentum and Adam step (guarded)", "[strong_guarantee]") {
     Setup s;
-    for_each_optimizer(s, [&](auto& optimizer, const Net& start) {
-        Net net = start;
+    for_each_optimizer(s, [&](auto& optimizer, const FloatNet& start) {
+        FloatNet net = start;
         const BadInput bad(s);
         refuses<descent::shape_error>(net, optimizer, [&] { optimizer.step(net, bad.wide, s.d.y, {}); });
         refuses<descent::non_finite_error>(net, optimizer,
@@ -204,7 +204,7 @@ TEST_CASE("strong guarantee: Sgd, Momentum and Adam step (guarded)", "[strong_gu
         refuses<descent::argument_error>(
             net, optimizer, [&] { optimizer.step(net, s.d.x, s.d.y, descent::StepGuard{not_a_number}); });
         // Divergence: a network whose objective overflows.
-        Net blown = start;
+        FloatNet blown = start;
         blown.parameters().setConstant(1e38f);
         blown.compute_gradient(s.d.x, s.d.y);
         refuses<descent::divergence_error>(blown, optimizer,
@@ -214,8 +214,8 @@ TEST_CASE("strong guarantee: Sgd, Momentum and Adam step (guarded)", "[strong_gu
 
 TEST_CASE("strong guarantee: apply_gradient", "[strong_guarantee]") {
     Setup s;
-    for_each_optimizer(s, [&](auto& optimizer, const Net& start) {
-        Net net = start;
+    for_each_optimizer(s, [&](auto& optimizer, const FloatNet& start) {
+        FloatNet net = start;
         net.compute_gradient(s.d.x, s.d.y);
         refuses<descent::argument_error>(net, optimizer, [&] { optimizer.apply_gradient(net, {-2}); });
         net.gradient()(3) = static_cast<float>(not_a_number);
@@ -229,8 +229,8 @@ TEST_CASE("strong guarantee: apply_gradient", "[strong_guarantee]") {
 
 TEST_CASE("strong guarantee: set_learning_rate", "[strong_guarantee]") {
     Setup s;
-    for_each_optimizer(s, [&](auto& optimizer, const Net& start) {
-        Net net = start;
+    for_each_optimizer(s, [&](auto& optimizer, const FloatNet& start) {
+        FloatNet net = start;
         for (const double alpha : {0.0, -0.1, not_a_number, std::numeric_limits<double>::infinity()})
             refuses<descent::argument_error>(net, optimizer, [&] { optimizer.set_learning_rate(alpha); });
     });
@@ -238,16 +238,16 @@ TEST_CASE("strong guarantee: set_learning_rate", "[strong_guarantee]") {
 
 TEST_CASE("strong guarantee: set_steps", "[strong_guarantee]") {
     Setup s;
-    for_each_optimizer(s, [&](auto& optimizer, const Net& start) {
-        Net net = start;
+    for_each_optimizer(s, [&](auto& optimizer, const FloatNet& start) {
+        FloatNet net = start;
         refuses<descent::argument_error>(net, optimizer, [&] { optimizer.set_steps(-1); });
     });
 }
 
 TEST_CASE("strong guarantee: restore (an optimizer snapshot)", "[strong_guarantee]") {
     Setup s;
-    for_each_optimizer(s, [&](auto& optimizer, const Net& start) {
-        Net net = start;
+    for_each_optimizer(s, [&](auto& optimizer, const FloatNet& start) {
+        FloatNet net = start;
         auto other_kind = descent::Adam<descent::NoRegularization>(0.5).snapshot();
         if (other_kind.optimizer == optimizer.name()) other_kind.optimizer = "Sgd";
         refuses<descent::argument_error>(net, optimizer, [&] { optimizer.restore(other_kind, 47); });
@@ -270,7 +270,7 @@ TEST_CASE("strong guarantee: fit", "[strong_guarantee]") {
     const auto held_double = blobs<double>(2, 9);
     // A checkpoint of a run with seed 5, to resume from the wrong way.
     {
-        Net net = s.net;
+        FloatNet net = s.net;
         descent::Adam<descent::L2> adam(0.01, 1e-4);
         descent::FitOptions o;
         o.epochs = 2;
@@ -282,7 +282,7 @@ TEST_CASE("strong guarantee: fit", "[strong_guarantee]") {
     dir.write("model", "");
     descent::save(s.net, dir / "model");
 
-    Net net = s.net;
+    FloatNet net = s.net;
     descent::Adam<descent::L2> adam(0.01, 1e-4);
     for (int t = 0; t < 3; ++t) adam.step(net, s.d.x, s.d.y, {});
     net.compute_gradient(s.d.x, s.d.y);
@@ -417,7 +417,7 @@ TEST_CASE("strong guarantee: load (a model file)", "[strong_guarantee]") {
     SmallNet<float> wide({2, 7, 3}, 1);
     descent::save(wide, dir / "wide");
 
-    Net net({2, 5, 3}, 4);
+    FloatNet net({2, 5, 3}, 4);
     net.compute_gradient(s.d.x, s.d.y);
     refuses<descent::io_error>(net, [&] { descent::load(net, dir / "missing"); });
     refuses<descent::corrupt_model_file_error>(net, [&] { descent::load(net, dir / "truncated"); });
@@ -437,7 +437,7 @@ TEST_CASE("strong guarantee: load_checkpoint and restore_checkpoint", "[strong_g
     dir.write("truncated", good.substr(0, good.size() / 2));
     descent::save(s.net, dir / "model");
 
-    Net net({2, 5, 3}, 4);
+    FloatNet net({2, 5, 3}, 4);
     descent::Momentum<descent::L2> other(0.3, 1e-3);
     for (int t = 0; t < 3; ++t) other.step(net, s.d.x, s.d.y, {});
     net.compute_gradient(s.d.x, s.d.y);
@@ -547,7 +547,7 @@ TEST_CASE("strong guarantee: check_gradients", "[strong_guarantee]") {
 
 TEST_CASE("strong guarantee: BestEpoch::restore", "[strong_guarantee]") {
     Setup s;
-    descent::BestEpoch<Net::Vector> best(descent::EarlyStopping{2, 0});
+    descent::BestEpoch<FloatNet::Vector> best(descent::EarlyStopping{2, 0});
     best.record(1, 0.5, Eigen::VectorXf::Zero(4));  // θ of another network
     refuses<descent::shape_error>(s.net, [&] { best.restore(s.net.parameters()); });
 }
